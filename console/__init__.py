@@ -1,0 +1,1 @@
+"""Staff web console: the callback queue, records, audit trail and monitoring report."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories for the core's ports, Alembic migrations."""
