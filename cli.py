@@ -6,14 +6,19 @@ Telegram set-up, staff accounts, reports).
 
 from __future__ import annotations
 
+import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from handlers.hours import DueByRules, WorkingCalendar
-from handlers.profile import ProfileError, load_profile
+from handlers.profile import ProfileError, ServiceProfile, load_profile
+from knowledge.base import KnowledgeBase, load_knowledge
+from knowledge.check import check_knowledge
+from knowledge.loader import KnowledgeError
+from knowledge.render import render_chat_answer
 from settings import LONDON, Settings, SettingsError
 
 
@@ -124,6 +129,61 @@ def due_by(received: str) -> None:
     ]
     for label, deadline in rows:
         click.echo(f"{label + ':':<25}{_when(calendar.local(deadline))}")
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.option("--limit", default=3, show_default=True, help="How many results to rank.")
+def ask(question: str | None, as_json: bool, limit: int) -> None:
+    """Ask the knowledge base a QUESTION (with --json and no QUESTION: one per line on stdin)."""
+    kb = _knowledge()
+    if question is None:
+        if not as_json:
+            raise click.UsageError("give a QUESTION, or use --json to read questions from stdin")
+        for line in sys.stdin:
+            if line.strip():
+                click.echo(json.dumps(kb.search(line.strip(), limit).as_json()))
+        return
+    answer = kb.search(question, limit)
+    if as_json:
+        click.echo(json.dumps(answer.as_json()))
+    else:
+        click.echo(render_chat_answer(kb, answer))
+
+
+@main.group("kb")
+def knowledge_group() -> None:
+    """Knowledge base commands."""
+
+
+@knowledge_group.command("check")
+@click.option("--today", help="Check review dates as of this date (default: today in London).")
+def kb_check(today: str | None) -> None:
+    """Validate every article, the crisis list and the prompts; non-zero exit on any error."""
+    values = _profile().placeholders()
+    as_of = date.fromisoformat(today) if today else datetime.now(LONDON).date()
+    problems = check_knowledge(values, as_of)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(problem.level == "error" for problem in problems)
+    click.echo(f"{errors} error(s), {len(problems) - errors} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
+def _profile() -> ServiceProfile:
+    try:
+        return load_profile(load_settings().service_profile)
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _knowledge() -> KnowledgeBase:
+    try:
+        return load_knowledge(_profile().placeholders())
+    except KnowledgeError as error:
+        raise click.ClickException(f"knowledge base: {error}") from None
 
 
 def _when(moment: datetime) -> str:

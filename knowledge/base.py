@@ -1,0 +1,49 @@
+"""The loaded knowledge base: topics, articles, crisis list, prompts and the search index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.crisis import CrisisList, load_crisis_list
+from knowledge.loader import (
+    ARTICLES_DIR,
+    KNOWLEDGE_DIR,
+    Article,
+    Topics,
+    load_articles,
+    load_topics,
+)
+from knowledge.prompts import Prompts, load_prompts
+from knowledge.search import Answer, SearchIndex
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the service says, loaded once per process."""
+
+    topics: Topics
+    articles: dict[str, Article]
+    crisis: CrisisList
+    prompts: Prompts
+    index: SearchIndex
+
+    def search(self, query: str, limit: int = 3) -> Answer:
+        """Answer a question (see ``knowledge.search``)."""
+        return self.index.search(query, limit)
+
+
+def load_knowledge(
+    values: dict[str, str], root: Path = KNOWLEDGE_DIR, articles_dir: Path = ARTICLES_DIR
+) -> KnowledgeBase:
+    """Load and validate the whole knowledge base, filling placeholders from ``values``."""
+    topics = load_topics(root / "topics.yaml")
+    articles = load_articles(values, topics.ids(), articles_dir)
+    crisis = load_crisis_list(values, root / "crisis.yaml")
+    return KnowledgeBase(
+        topics=topics,
+        articles={article.id: article for article in articles},
+        crisis=crisis,
+        prompts=load_prompts(values, root / "prompts.yaml"),
+        index=SearchIndex(articles, crisis),
+    )

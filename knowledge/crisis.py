@@ -1,0 +1,145 @@
+"""Crisis detection by explicit phrase rules: it runs before any search, and is never fuzzy.
+
+The phrases are reviewed content in ``crisis.yaml``. A carer's words are normalised, everyday
+phrases that only look alarming (``not_crisis``) are removed, then any crisis phrase found as a
+whole-word sequence flags the contact as urgent. Two wildcards let one phrase cover many
+wordings: ``*`` stands for exactly one word and ``...`` for up to four words, so
+``blood ... head`` matches "blood coming from his head".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, read_yaml
+from knowledge.text import (
+    canonical,
+    contains_phrase,
+    fill_placeholders,
+    normalise,
+    remove_phrase,
+)
+
+CATEGORIES = (
+    "suicide",
+    "self-harm",
+    "overdose",
+    "medical-emergency",
+    "violence",
+    "abuse-neglect",
+    "harm-to-cared-for",
+    "mental-health-crisis",
+)
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    """Why a contact was flagged: the category and the phrase that matched."""
+
+    category: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class CrisisList:
+    """The reviewed crisis phrases and the signposting message."""
+
+    phrases: tuple[tuple[str, str], ...]
+    patterns: tuple[tuple[str, str, re.Pattern[str]], ...]
+    not_crisis: tuple[str, ...]
+    chat_message: str
+    voice_message: str
+    reviewed: date
+    review_by: date
+
+    def detect(self, text: str) -> CrisisMatch | None:
+        """The first crisis phrase in ``text`` as written or with regional words mapped."""
+        plain = normalise(text)
+        for form in dict.fromkeys((plain, canonical(text))):
+            for phrase in self.not_crisis:
+                form = remove_phrase(form, phrase)
+            for category, phrase in self.phrases:
+                if contains_phrase(form, phrase):
+                    return CrisisMatch(category, phrase)
+            for category, phrase, pattern in self.patterns:
+                if pattern.search(form):
+                    return CrisisMatch(category, phrase)
+        return None
+
+
+def load_crisis_list(
+    values: dict[str, str], path: Path = KNOWLEDGE_DIR / "crisis.yaml"
+) -> CrisisList:
+    """The crisis list, validated: every phrase must already be in normalised form."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path.name}: expected a mapping")
+    phrases: list[tuple[str, str]] = []
+    for index, category in enumerate(raw.get("categories") or []):
+        category_id = category.get("id") if isinstance(category, dict) else None
+        if category_id not in CATEGORIES:
+            raise KnowledgeError(f"{path.name}: categories[{index}] has unknown id {category_id!r}")
+        for phrase in category.get("phrases") or []:
+            phrases.append((category_id, _normalised(path, str(phrase))))
+    if not phrases:
+        raise KnowledgeError(f"{path.name}: no crisis phrases")
+    not_crisis = tuple(_normalised(path, str(phrase)) for phrase in raw.get("not_crisis") or [])
+    for _category, phrase in phrases:
+        for harmless in not_crisis:
+            if contains_phrase(phrase, harmless):
+                raise KnowledgeError(
+                    f"{path.name}: not_crisis {harmless!r} would hide crisis phrase {phrase!r}"
+                )
+    message = raw.get("message")
+    if not isinstance(message, dict) or not message.get("chat") or not message.get("voice"):
+        raise KnowledgeError(f"{path.name}: message needs 'chat' and 'voice' texts")
+    reviewed, review_by = raw.get("reviewed"), raw.get("review_by")
+    if not isinstance(reviewed, date) or not isinstance(review_by, date):
+        raise KnowledgeError(f"{path.name}: 'reviewed' and 'review_by' must be dates")
+    literal = [(category, phrase) for category, phrase in phrases if not _is_pattern(phrase)]
+    patterns = [
+        (category, phrase, _compile(phrase)) for category, phrase in phrases if _is_pattern(phrase)
+    ]
+    # Longer phrases first, so the reported reason is the most specific one.
+    return CrisisList(
+        phrases=tuple(sorted(literal, key=lambda item: -len(item[1]))),
+        patterns=tuple(patterns),
+        not_crisis=tuple(sorted(set(not_crisis), key=len, reverse=True)),
+        chat_message=fill_placeholders(str(message["chat"]).strip(), values),
+        voice_message=fill_placeholders(" ".join(str(message["voice"]).split()), values),
+        reviewed=reviewed,
+        review_by=review_by,
+    )
+
+
+def _normalised(path: Path, phrase: str) -> str:
+    words = [word for word in phrase.split(" ") if word not in WILDCARDS]
+    if not words or any(normalise(word) != word for word in words) or "  " in phrase:
+        raise KnowledgeError(
+            f"{path.name}: phrase {phrase!r} must be written normalised as {normalise(phrase)!r}"
+        )
+    if phrase.split(" ")[0] in WILDCARDS or phrase.split(" ")[-1] in WILDCARDS:
+        raise KnowledgeError(
+            f"{path.name}: phrase {phrase!r} must not start or end with a wildcard"
+        )
+    return phrase
+
+
+WILDCARDS = {"*": r"\S+", "...": r"(?:\S+ ){0,4}?"}
+
+
+def _is_pattern(phrase: str) -> bool:
+    return any(word in WILDCARDS for word in phrase.split(" "))
+
+
+def _compile(phrase: str) -> re.Pattern[str]:
+    parts = []
+    for word in phrase.split(" "):
+        if word == "...":
+            parts.append(WILDCARDS[word])
+        else:
+            parts.append((WILDCARDS.get(word) or re.escape(word)) + " ")
+    return re.compile(r"(?:^| )" + "".join(parts).rstrip(" ") + r"(?= |$)")

@@ -1,0 +1,275 @@
+"""Search over the curated articles: crisis first, then ranked answers, or "not sure", or "none".
+
+How a question is answered:
+
+1. Crisis detection runs first, by explicit phrase rules (``knowledge.crisis``); a match sets
+   ``urgent`` whatever else the question says.
+2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words
+   mapped), each word is lightly stemmed, and unknown words of five or more letters are
+   corrected to the nearest word the knowledge base uses (rapidfuzz ratio: 85 for words of five
+   or six letters, 80 for longer ones; shorter words are left alone).
+3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
+   over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of its
+   phrases. Scores are combined into 0..1.
+4. Too little in common with any article (low score, or most of the question's weight in words
+   the knowledge base never uses) gives ``out_of_scope``: say so and offer a person, never guess.
+   When the best articles from different topics score too close, ``clarify`` offers 2-3 choices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from knowledge.crisis import CrisisList, CrisisMatch
+from knowledge.loader import Article
+from knowledge.text import LANGUAGE, canonical
+
+MIN_QUERY_CHARACTERS = 3
+OUT_OF_SCOPE_BELOW = 0.34
+MIN_COVERAGE = 0.45
+CLARIFY_GAP = 0.035
+CLARIFY_CEILING = 0.62
+MIN_CORRECTABLE_LENGTH = 5
+SHORTLIST = 40
+BM25_K1 = 1.2
+BM25_B = 0.6
+WEIGHT_PHRASES = 0.5
+WEIGHT_BODY = 0.15
+WEIGHT_FUZZY = 0.35
+CRISIS_TOPIC = "crisis-urgent-help"
+
+STOPWORDS = LANGUAGE.stopwords
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked article."""
+
+    article_id: str
+    topic: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the search found for one question."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    urgent: bool = False
+    crisis: CrisisMatch | None = None
+    out_of_scope: bool = False
+    clarify: bool = False
+    choices: tuple[Hit, ...] = field(default=())
+
+    @property
+    def best(self) -> Hit | None:
+        """The answer to give, when there is one clear answer."""
+        if self.out_of_scope or self.clarify or not self.hits:
+            return None
+        return self.hits[0]
+
+    def as_json(self) -> dict[str, object]:
+        """The CLI's JSON shape."""
+        shown = self.choices if self.clarify else self.hits
+        return {
+            "query": self.query,
+            "urgent": self.urgent,
+            "out_of_scope": self.out_of_scope,
+            "clarify": self.clarify,
+            "results": [
+                {"id": hit.article_id, "topic": hit.topic, "title": hit.title, "score": hit.score}
+                for hit in shown
+            ],
+        }
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to fold plurals and -ing/-ed forms together."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, replacement, min_stem in (
+        ("ies", "y", 3),
+        ("ing", "", 4),
+        ("ed", "", 4),
+        ("es", "", 4),
+        ("s", "", 3),
+        ("ly", "", 4),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: len(word) - len(suffix)] + replacement
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed, stopword-free terms of already canonical text."""
+    return [stem(word) for word in text.split() if word not in STOPWORDS and len(word) > 1]
+
+
+class _Bm25:
+    """BM25 over one field of every article, with an inverted index."""
+
+    def __init__(self, documents: Sequence[list[str]]) -> None:
+        self._lengths = [len(doc) for doc in documents]
+        self._average = (sum(self._lengths) / len(documents)) if documents else 1.0
+        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for index, doc in enumerate(documents):
+            for term, count in Counter(doc).items():
+                self._postings[term].append((index, count))
+        total = len(documents)
+        self.idf = {
+            term: math.log(1 + (total - len(posts) + 0.5) / (len(posts) + 0.5))
+            for term, posts in self._postings.items()
+        }
+
+    def scores(self, terms: Iterable[str]) -> dict[int, float]:
+        results: dict[int, float] = defaultdict(float)
+        for term in terms:
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for index, count in self._postings[term]:
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[index] / self._average)
+                results[index] += idf * count * (BM25_K1 + 1) / (count + norm)
+        return results
+
+
+class SearchIndex:
+    """Everything the search needs, built once at start-up from the loaded articles."""
+
+    def __init__(self, articles: Sequence[Article], crisis: CrisisList) -> None:
+        self.articles = list(articles)
+        self.crisis = crisis
+        phrase_docs: list[list[str]] = []
+        body_docs: list[list[str]] = []
+        self._phrases: list[list[str]] = []
+        for article in self.articles:
+            phrases = [canonical(phrase) for phrase in article.phrases]
+            title = canonical(article.title)
+            self._phrases.append([*phrases, title])
+            phrase_docs.append(content_terms(" ".join([*phrases, title, title])))
+            body_docs.append(content_terms(canonical(f"{article.voice_summary} {article.body}")))
+        self._by_phrase = _Bm25(phrase_docs)
+        self._by_body = _Bm25(body_docs)
+        words: set[str] = set()
+        for doc in (*self._phrases,):
+            for text in doc:
+                words.update(text.split())
+        for article in self.articles:
+            words.update(canonical(article.body).split())
+        self._vocabulary = sorted(word for word in words if len(word) > 3)
+        self._known_words = frozenset(words)
+        self._known_terms = frozenset(self._by_phrase.idf) | frozenset(self._by_body.idf)
+        self._max_idf = max(self._by_body.idf.values(), default=1.0)
+
+    def search(self, query: str, limit: int = 3) -> Answer:
+        """Rank articles for a question (see the module docstring)."""
+        crisis = self.crisis.detect(query)
+        text = self._correct(canonical(query))
+        if len(text.replace(" ", "")) < MIN_QUERY_CHARACTERS and crisis is None:
+            return Answer(query=query, hits=(), out_of_scope=True)
+        terms = content_terms(text)
+        ranked = self._rank(text, terms)
+        if crisis is not None:
+            crisis_first = [hit for hit in ranked if hit.topic == CRISIS_TOPIC]
+            crisis_first += [hit for hit in ranked if hit.topic != CRISIS_TOPIC]
+            if not any(hit.topic == CRISIS_TOPIC for hit in crisis_first):
+                crisis_first = self._crisis_hits() + crisis_first
+            return Answer(query, tuple(crisis_first[:limit]), urgent=True, crisis=crisis)
+        if not ranked or self._out_of_scope(terms, ranked[0].score):
+            return Answer(query=query, hits=(), out_of_scope=True)
+        hits = tuple(ranked[:limit])
+        choices = self._close_choices(ranked)
+        if len(choices) > 1:
+            return Answer(query, hits, clarify=True, choices=choices)
+        return Answer(query, hits)
+
+    def _rank(self, text: str, terms: list[str]) -> list[Hit]:
+        phrase_scores = self._by_phrase.scores(terms)
+        body_scores = self._by_body.scores(terms)
+        candidates = sorted(
+            set(phrase_scores) | set(body_scores),
+            key=lambda i: -(phrase_scores.get(i, 0.0) * 2 + body_scores.get(i, 0.0)),
+        )[:SHORTLIST]
+        hits = []
+        for index in candidates:
+            article = self.articles[index]
+            fuzzy = self._best_phrase_similarity(text, index)
+            score = (
+                WEIGHT_PHRASES * _squash(phrase_scores.get(index, 0.0), 8.0)
+                + WEIGHT_BODY * _squash(body_scores.get(index, 0.0), 10.0)
+                + WEIGHT_FUZZY * fuzzy
+            )
+            hits.append(Hit(article.id, article.topic, article.title, round(score, 4)))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits
+
+    def _best_phrase_similarity(self, text: str, index: int) -> float:
+        best = process.extractOne(
+            text, self._phrases[index], scorer=fuzz.token_set_ratio, processor=None
+        )
+        return (best[1] / 100.0) if best else 0.0
+
+    def _out_of_scope(self, terms: list[str], top_score: float) -> bool:
+        if top_score < OUT_OF_SCOPE_BELOW:
+            return True
+        if not terms:
+            return False
+        weights = [self._by_body.idf.get(term, self._max_idf) for term in terms]
+        known = sum(w for term, w in zip(terms, weights, strict=True) if term in self._known_terms)
+        return known / sum(weights) < MIN_COVERAGE
+
+    def _close_choices(self, ranked: list[Hit]) -> tuple[Hit, ...]:
+        top = ranked[0]
+        if top.score >= CLARIFY_CEILING:
+            return ()
+        choices = [top]
+        for hit in ranked[1:]:
+            if top.score - hit.score > CLARIFY_GAP:
+                break
+            if all(hit.topic != chosen.topic for chosen in choices):
+                choices.append(hit)
+            if len(choices) == 3:
+                break
+        return tuple(choices) if len(choices) > 1 else ()
+
+    def _correct(self, text: str) -> str:
+        words = []
+        for word in text.split():
+            if (
+                word in self._known_words
+                or len(word) < MIN_CORRECTABLE_LENGTH
+                or word.isdigit()
+                or word in STOPWORDS
+            ):
+                words.append(word)
+                continue
+            match = process.extractOne(
+                word,
+                self._vocabulary,
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=85 if len(word) <= 6 else 80,
+            )
+            words.append(match[0] if match else word)
+        return " ".join(words)
+
+    def _crisis_hits(self) -> list[Hit]:
+        return [
+            Hit(article.id, article.topic, article.title, 1.0)
+            for article in self.articles
+            if article.topic == CRISIS_TOPIC
+        ]
+
+
+def _squash(value: float, half: float) -> float:
+    """Map 0..inf to 0..1, reaching 0.5 at ``half``."""
+    return value / (value + half)
