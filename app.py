@@ -19,6 +19,7 @@ from handlers.clocks import FixedClock, SystemClock
 from handlers.hours import DueByRules, WorkingCalendar
 from handlers.ports import Clock
 from handlers.profile import ServiceProfile, load_profile
+from knowledge.base import KnowledgeBase, load_knowledge
 from logs import configure_logging
 from settings import Settings
 from store.database import make_engine, make_session_factory, ping
@@ -39,12 +40,13 @@ class Runtime:
     clock: Clock
     engine: Engine
     sessions: sessionmaker[Session]
+    knowledge: KnowledgeBase
 
 
 def build_runtime(
     settings: Settings, clock: Clock | None = None, engine: Engine | None = None
 ) -> Runtime:
-    """Load the profile, open the database pool (unless given one) and choose the clock."""
+    """Load the profile and knowledge base, open the database pool, choose the clock."""
     profile = load_profile(settings.service_profile)
     calendar = WorkingCalendar(profile)
     if clock is None:
@@ -58,6 +60,7 @@ def build_runtime(
         clock=clock,
         engine=engine,
         sessions=make_session_factory(engine),
+        knowledge=load_knowledge(profile.placeholders()),
     )
 
 

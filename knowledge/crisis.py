@@ -15,13 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, read_yaml
-from knowledge.text import (
-    canonical,
-    contains_phrase,
-    fill_placeholders,
-    normalise,
-    remove_phrase,
-)
+from knowledge.text import canonical, contains_phrase, fill_placeholders, normalise
 
 CATEGORIES = (
     "suicide",
@@ -43,29 +37,72 @@ class CrisisMatch:
     phrase: str
 
 
-@dataclass(frozen=True)
-class CrisisList:
-    """The reviewed crisis phrases and the signposting message."""
+class _PhraseIndex:
+    """Phrases indexed by their first word, so a text is scanned once, word by word."""
 
-    phrases: tuple[tuple[str, str], ...]
-    patterns: tuple[tuple[str, str, re.Pattern[str]], ...]
-    not_crisis: tuple[str, ...]
-    chat_message: str
-    voice_message: str
-    reviewed: date
-    review_by: date
+    def __init__(self, phrases: list[tuple[str, str]]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        for category, phrase in phrases:
+            words = tuple(phrase.split(" "))
+            self._by_first.setdefault(words[0], []).append((words, category, phrase))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda item: -len(item[0]))
+
+    def spans(self, words: list[str]) -> list[tuple[int, int, str, str]]:
+        """Every (start, end, category, phrase) found in ``words``, longest first per start."""
+        found = []
+        for start, word in enumerate(words):
+            for phrase_words, category, phrase in self._by_first.get(word, ()):
+                end = start + len(phrase_words)
+                if tuple(words[start:end]) == phrase_words:
+                    found.append((start, end, category, phrase))
+        return found
+
+
+class CrisisList:
+    """The reviewed crisis phrases, indexed for a one-pass scan, and the signposting message."""
+
+    def __init__(
+        self,
+        phrases: list[tuple[str, str]],
+        not_crisis: list[str],
+        messages: tuple[str, str],
+        review: tuple[date, date],
+    ) -> None:
+        literal = [(category, phrase) for category, phrase in phrases if not _is_pattern(phrase)]
+        self.phrase_count = len(phrases)
+        self.chat_message, self.voice_message = messages
+        self.reviewed, self.review_by = review
+        self._phrases = _PhraseIndex(literal)
+        self._harmless = _PhraseIndex([("", phrase) for phrase in not_crisis])
+        self._patterns: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {}
+        for category, phrase in phrases:
+            if _is_pattern(phrase):
+                entry = (category, phrase, _compile(phrase))
+                self._patterns.setdefault(phrase.split(" ")[0], []).append(entry)
 
     def detect(self, text: str) -> CrisisMatch | None:
-        """The first crisis phrase in ``text`` as written or with regional words mapped."""
+        """The most specific crisis phrase in ``text``, as written or with regional words mapped."""
         plain = normalise(text)
         for form in dict.fromkeys((plain, canonical(text))):
-            for phrase in self.not_crisis:
-                form = remove_phrase(form, phrase)
-            for category, phrase in self.phrases:
-                if contains_phrase(form, phrase):
-                    return CrisisMatch(category, phrase)
-            for category, phrase, pattern in self.patterns:
-                if pattern.search(form):
+            match = self._detect_in(form.split())
+            if match is not None:
+                return match
+        return None
+
+    def _detect_in(self, words: list[str]) -> CrisisMatch | None:
+        removed: set[int] = set()
+        for start, end, _category, _phrase in self._harmless.spans(words):
+            removed.update(range(start, end))
+        kept = [word for position, word in enumerate(words) if position not in removed]
+        spans = self._phrases.spans(kept)
+        if spans:
+            _start, _end, category, phrase = max(spans, key=lambda span: span[1] - span[0])
+            return CrisisMatch(category, phrase)
+        joined = " ".join(kept)
+        for word in dict.fromkeys(kept):
+            for category, phrase, pattern in self._patterns.get(word, ()):
+                if pattern.search(joined):
                     return CrisisMatch(category, phrase)
         return None
 
@@ -99,19 +136,14 @@ def load_crisis_list(
     reviewed, review_by = raw.get("reviewed"), raw.get("review_by")
     if not isinstance(reviewed, date) or not isinstance(review_by, date):
         raise KnowledgeError(f"{path.name}: 'reviewed' and 'review_by' must be dates")
-    literal = [(category, phrase) for category, phrase in phrases if not _is_pattern(phrase)]
-    patterns = [
-        (category, phrase, _compile(phrase)) for category, phrase in phrases if _is_pattern(phrase)
-    ]
-    # Longer phrases first, so the reported reason is the most specific one.
     return CrisisList(
-        phrases=tuple(sorted(literal, key=lambda item: -len(item[1]))),
-        patterns=tuple(patterns),
-        not_crisis=tuple(sorted(set(not_crisis), key=len, reverse=True)),
-        chat_message=fill_placeholders(str(message["chat"]).strip(), values),
-        voice_message=fill_placeholders(" ".join(str(message["voice"]).split()), values),
-        reviewed=reviewed,
-        review_by=review_by,
+        phrases,
+        list(dict.fromkeys(not_crisis)),
+        (
+            fill_placeholders(str(message["chat"]).strip(), values),
+            fill_placeholders(" ".join(str(message["voice"]).split()), values),
+        ),
+        (reviewed, review_by),
     )
 
 

@@ -6,8 +6,8 @@ How a question is answered:
    ``urgent`` whatever else the question says.
 2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words
    mapped), each word is lightly stemmed, and unknown words of five or more letters are
-   corrected to the nearest word the knowledge base uses (rapidfuzz ratio: 85 for words of five
-   or six letters, 80 for longer ones; shorter words are left alone).
+   corrected to the nearest word the knowledge base uses with the same first letter (rapidfuzz
+   ratio: 85 for words of five or six letters, 80 for longer ones; shorter words are left alone).
 3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
    over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of its
    phrases. Scores are combined into 0..1.
@@ -18,6 +18,7 @@ How a question is answered:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,7 +36,8 @@ MIN_COVERAGE = 0.45
 CLARIFY_GAP = 0.035
 CLARIFY_CEILING = 0.62
 MIN_CORRECTABLE_LENGTH = 5
-SHORTLIST = 40
+MAX_REMEMBERED_CORRECTIONS = 50_000
+SHORTLIST = 15
 BM25_K1 = 1.2
 BM25_B = 0.6
 WEIGHT_PHRASES = 0.5
@@ -115,30 +117,40 @@ def content_terms(text: str) -> list[str]:
 
 
 class _Bm25:
-    """BM25 over one field of every article, with an inverted index."""
+    """BM25 over one field of every article; each posting holds its precomputed weight."""
 
     def __init__(self, documents: Sequence[list[str]]) -> None:
-        self._lengths = [len(doc) for doc in documents]
-        self._average = (sum(self._lengths) / len(documents)) if documents else 1.0
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = [len(doc) for doc in documents]
+        average = (sum(lengths) / len(documents)) if documents else 1.0
+        counts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for index, doc in enumerate(documents):
             for term, count in Counter(doc).items():
-                self._postings[term].append((index, count))
+                counts[term].append((index, count))
         total = len(documents)
         self.idf = {
             term: math.log(1 + (total - len(posts) + 0.5) / (len(posts) + 0.5))
-            for term, posts in self._postings.items()
+            for term, posts in counts.items()
         }
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for term, posts in counts.items():
+            idf = self.idf[term]
+            self._postings[term] = [
+                (
+                    index,
+                    idf
+                    * count
+                    * (BM25_K1 + 1)
+                    / (count + BM25_K1 * (1 - BM25_B + BM25_B * lengths[index] / average)),
+                )
+                for index, count in posts
+            ]
 
     def scores(self, terms: Iterable[str]) -> dict[int, float]:
+        """BM25 score per article that shares at least one term."""
         results: dict[int, float] = defaultdict(float)
         for term in terms:
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for index, count in self._postings[term]:
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[index] / self._average)
-                results[index] += idf * count * (BM25_K1 + 1) / (count + norm)
+            for index, weight in self._postings.get(term, ()):
+                results[index] += weight
         return results
 
 
@@ -165,7 +177,13 @@ class SearchIndex:
                 words.update(text.split())
         for article in self.articles:
             words.update(canonical(article.body).split())
-        self._vocabulary = sorted(word for word in words if len(word) > 3)
+        # Typos rarely change a word's first letter: compare only with words that share it and
+        # are within two letters of its length.
+        self._similar: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(words):
+            for length in range(len(word) - 2, len(word) + 3):
+                self._similar[(word[0], length)].append(word)
+        self._corrections: dict[str, str] = {}
         self._known_words = frozenset(words)
         self._known_terms = frozenset(self._by_phrase.idf) | frozenset(self._by_body.idf)
         self._max_idf = max(self._by_body.idf.values(), default=1.0)
@@ -195,14 +213,16 @@ class SearchIndex:
     def _rank(self, text: str, terms: list[str]) -> list[Hit]:
         phrase_scores = self._by_phrase.scores(terms)
         body_scores = self._by_body.scores(terms)
-        candidates = sorted(
+        candidates = heapq.nlargest(
+            SHORTLIST,
             set(phrase_scores) | set(body_scores),
-            key=lambda i: -(phrase_scores.get(i, 0.0) * 2 + body_scores.get(i, 0.0)),
-        )[:SHORTLIST]
+            key=lambda i: phrase_scores.get(i, 0.0) * 2 + body_scores.get(i, 0.0),
+        )
+        similarity = self._phrase_similarity(text, candidates)
         hits = []
         for index in candidates:
             article = self.articles[index]
-            fuzzy = self._best_phrase_similarity(text, index)
+            fuzzy = similarity.get(index, 0.0)
             score = (
                 WEIGHT_PHRASES * _squash(phrase_scores.get(index, 0.0), 8.0)
                 + WEIGHT_BODY * _squash(body_scores.get(index, 0.0), 10.0)
@@ -212,11 +232,21 @@ class SearchIndex:
         hits.sort(key=lambda hit: -hit.score)
         return hits
 
-    def _best_phrase_similarity(self, text: str, index: int) -> float:
-        best = process.extractOne(
-            text, self._phrases[index], scorer=fuzz.token_set_ratio, processor=None
+    def _phrase_similarity(self, text: str, candidates: list[int]) -> dict[int, float]:
+        """Best phrase similarity (0..1) per candidate article, in one rapidfuzz call."""
+        choices: list[str] = []
+        owners: list[int] = []
+        for index in candidates:
+            choices.extend(self._phrases[index])
+            owners.extend([index] * len(self._phrases[index]))
+        best: dict[int, float] = {}
+        matches = process.extract(
+            text, choices, scorer=fuzz.token_set_ratio, processor=None, limit=None
         )
-        return (best[1] / 100.0) if best else 0.0
+        for _choice, score, position in matches:
+            owner = owners[position]
+            best[owner] = max(best.get(owner, 0.0), score / 100.0)
+        return best
 
     def _out_of_scope(self, terms: list[str], top_score: float) -> bool:
         if top_score < OUT_OF_SCOPE_BELOW:
@@ -242,25 +272,30 @@ class SearchIndex:
         return tuple(choices) if len(choices) > 1 else ()
 
     def _correct(self, text: str) -> str:
-        words = []
-        for word in text.split():
-            if (
-                word in self._known_words
-                or len(word) < MIN_CORRECTABLE_LENGTH
-                or word.isdigit()
-                or word in STOPWORDS
-            ):
-                words.append(word)
-                continue
+        return " ".join(self._correct_word(word) for word in text.split())
+
+    def _correct_word(self, word: str) -> str:
+        """The knowledge base's spelling of a word it does not know (remembered, bounded)."""
+        if (
+            word in self._known_words
+            or len(word) < MIN_CORRECTABLE_LENGTH
+            or word.isdigit()
+            or word in STOPWORDS
+        ):
+            return word
+        corrected = self._corrections.get(word)
+        if corrected is None:
             match = process.extractOne(
                 word,
-                self._vocabulary,
+                self._similar.get((word[0], len(word)), ()),
                 scorer=fuzz.ratio,
                 processor=None,
                 score_cutoff=85 if len(word) <= 6 else 80,
             )
-            words.append(match[0] if match else word)
-        return " ".join(words)
+            corrected = match[0] if match else word
+            if len(self._corrections) < MAX_REMEMBERED_CORRECTIONS:
+                self._corrections[word] = corrected
+        return corrected
 
     def _crisis_hits(self) -> list[Hit]:
         return [

@@ -77,15 +77,6 @@ def contains_phrase(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in f" {haystack} "
 
 
-def remove_phrase(haystack: str, phrase: str) -> str:
-    """``haystack`` with every whole-word occurrence of ``phrase`` removed."""
-    padded = f" {haystack} "
-    target = f" {phrase} "
-    while target in padded:
-        padded = padded.replace(target, " ")
-    return " ".join(padded.split())
-
-
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace ``{{name}}`` tokens; unknown names are left for the checker to report."""
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
