@@ -5,7 +5,8 @@ How a question is answered:
 1. Crisis detection runs first, by explicit phrase rules (``knowledge.crisis``); a match sets
    ``urgent`` whatever else the question says.
 2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words
-   mapped), each word is lightly stemmed, and unknown words of five or more letters are
+   mapped), each word is lightly stemmed, and words of five or more letters that are neither
+   English (the CMU dictionary's word list) nor used by the knowledge base are
    corrected to the nearest word the knowledge base uses with the same first letter (rapidfuzz
    ratio: 85 for words of five or six letters, 80 for longer ones; shorter words are left alone).
 3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
@@ -27,11 +28,12 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.crisis import CrisisList, CrisisMatch
+from knowledge.english import english_words
 from knowledge.loader import Article
 from knowledge.text import LANGUAGE, canonical
 
 MIN_QUERY_CHARACTERS = 3
-OUT_OF_SCOPE_BELOW = 0.34
+OUT_OF_SCOPE_BELOW = 0.40
 MIN_COVERAGE = 0.45
 CLARIFY_GAP = 0.035
 CLARIFY_CEILING = 0.62
@@ -40,9 +42,9 @@ MAX_REMEMBERED_CORRECTIONS = 50_000
 SHORTLIST = 15
 BM25_K1 = 1.2
 BM25_B = 0.6
-WEIGHT_PHRASES = 0.5
-WEIGHT_BODY = 0.15
-WEIGHT_FUZZY = 0.35
+WEIGHT_PHRASES = 0.45
+WEIGHT_BODY = 0.25
+WEIGHT_FUZZY = 0.3
 CRISIS_TOPIC = "crisis-urgent-help"
 
 STOPWORDS = LANGUAGE.stopwords
@@ -184,6 +186,7 @@ class SearchIndex:
             for length in range(len(word) - 2, len(word) + 3):
                 self._similar[(word[0], length)].append(word)
         self._corrections: dict[str, str] = {}
+        self._english = english_words()
         self._known_words = frozenset(words)
         self._known_terms = frozenset(self._by_phrase.idf) | frozenset(self._by_body.idf)
         self._max_idf = max(self._by_body.idf.values(), default=1.0)
@@ -278,6 +281,7 @@ class SearchIndex:
         """The knowledge base's spelling of a word it does not know (remembered, bounded)."""
         if (
             word in self._known_words
+            or word in self._english
             or len(word) < MIN_CORRECTABLE_LENGTH
             or word.isdigit()
             or word in STOPWORDS
