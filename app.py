@@ -19,10 +19,12 @@ from handlers.clocks import FixedClock, SystemClock
 from handlers.hours import DueByRules, WorkingCalendar
 from handlers.ports import Clock
 from handlers.profile import ServiceProfile, load_profile
+from handlers.service import DialogService
 from knowledge.base import KnowledgeBase, load_knowledge
 from logs import configure_logging
 from settings import Settings
 from store.database import make_engine, make_session_factory, ping
+from store.dialog import SqlStore
 from store.migrate import current_revision, head_revision
 
 log = logging.getLogger("carers_line.web")
@@ -41,6 +43,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     knowledge: KnowledgeBase
+    dialog: DialogService
 
 
 def build_runtime(
@@ -52,6 +55,8 @@ def build_runtime(
     if clock is None:
         clock = FixedClock(settings.fixed_now) if settings.fixed_now else SystemClock()
     engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    knowledge = load_knowledge(profile.placeholders())
     return Runtime(
         settings=settings,
         profile=profile,
@@ -59,8 +64,9 @@ def build_runtime(
         due_by=DueByRules(calendar),
         clock=clock,
         engine=engine,
-        sessions=make_session_factory(engine),
-        knowledge=load_knowledge(profile.placeholders()),
+        sessions=sessions,
+        knowledge=knowledge,
+        dialog=DialogService(SqlStore(sessions), profile, knowledge, clock),
     )
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 
+from handlers.clocks import FixedClock
 from handlers.hours import DueByRules, WorkingCalendar
 from handlers.profile import ProfileError, ServiceProfile, load_profile
+from handlers.service import DialogService
 from knowledge.base import KnowledgeBase, load_knowledge
 from knowledge.check import check_knowledge
 from knowledge.loader import KnowledgeError
@@ -170,6 +172,43 @@ def kb_check(today: str | None) -> None:
     click.echo(f"{errors} error(s), {len(problems) - errors} warning(s)")
     if errors:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--now", "now", help='Pretend it is this London time, e.g. "2026-12-25 10:00".')
+@click.option("--caller", default="07700 900123", show_default=True, help="Caller ID to send.")
+def call(now: str | None, caller: str) -> None:
+    """Try the phone line in the terminal: what a caller would hear, using the configured store."""
+    from terminal import run_call
+
+    run_call(_dialog(now), caller or None, input, click.echo)
+
+
+@main.command()
+@click.option("--now", "now", help='Pretend it is this London time, e.g. "2026-12-25 10:00".')
+def chat(now: str | None) -> None:
+    """Try the chat in the terminal, with buttons shown as numbered choices."""
+    from terminal import run_chat
+
+    run_chat(_dialog(now), input, click.echo)
+
+
+def _dialog(now: str | None) -> DialogService:
+    from app import build_runtime
+    from store.database import make_engine
+    from store.migrate import upgrade
+
+    settings = load_settings()
+    clock = None
+    if now:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise click.BadParameter('expected a London time like "2026-12-25 10:00"') from None
+        clock = FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=LONDON))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return build_runtime(settings, clock, engine).dialog
 
 
 def _profile() -> ServiceProfile:

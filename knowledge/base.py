@@ -44,6 +44,6 @@ def load_knowledge(
         topics=topics,
         articles={article.id: article for article in articles},
         crisis=crisis,
-        prompts=load_prompts(values, root / "prompts.yaml"),
+        prompts=load_prompts(values, root / "prompts"),
         index=SearchIndex(articles, crisis),
     )

@@ -158,14 +158,12 @@ def _check_crisis(values: dict[str, str], today: date, root: Path) -> list[Probl
 
 def _check_prompts(values: dict[str, str], root: Path) -> list[Problem]:
     try:
-        prompts = load_prompts(values, root / "prompts.yaml")
+        prompts = load_prompts(values, root / "prompts")
     except KnowledgeError as error:
-        return [Problem("error", "prompts.yaml", str(error).split(": ", 1)[-1])]
+        return [Problem("error", "prompts", str(error).split(": ", 1)[-1])]
     found = []
     for key in prompts.keys():  # noqa: SIM118 (Prompts is not a dict)
         voice = prompts.get(key).voice
         if re.search(r"https?://|www\.|[*#_`]", voice):
-            found.append(
-                Problem("error", "prompts.yaml", f"{key}: voice text has a link or Markdown")
-            )
+            found.append(Problem("error", "prompts", f"{key}: voice text has a link or Markdown"))
     return found

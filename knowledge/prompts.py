@@ -1,7 +1,9 @@
 """Keyed prompts: every sentence the service says, with a voice variant where the phone differs.
 
-Content editors change ``prompts.yaml``; code refers to prompts only by key. Values such as a
-reference number are passed in at render time as ``{{name}}`` tokens and escaped by the channel.
+Content editors change the YAML files in ``knowledge/prompts/`` (one per flow); code refers to
+prompts only by key. Values such as a reference number are passed in at render time as
+``{{name}}`` tokens and escaped by the channel. A menu option's prompt may also list ``words``:
+the everyday words and phrases that choose it when spoken or typed ("money", "benefits").
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, read_yaml
-from knowledge.text import PLACEHOLDER, fill_placeholders
+from knowledge.text import PLACEHOLDER, fill_placeholders, normalise
 
 CHANNELS = ("chat", "voice")
 
@@ -22,6 +24,7 @@ class Prompt:
     key: str
     chat: str
     voice: str
+    words: tuple[str, ...] = ()
 
 
 class Prompts:
@@ -45,8 +48,24 @@ class Prompts:
         return fill_placeholders(template, values)
 
 
-def load_prompts(values: dict[str, str], path: Path = KNOWLEDGE_DIR / "prompts.yaml") -> Prompts:
-    """Read prompts; deployment values (service name, numbers) are filled in now."""
+PROMPTS_DIR = KNOWLEDGE_DIR / "prompts"
+
+
+def load_prompts(values: dict[str, str], folder: Path = PROMPTS_DIR) -> Prompts:
+    """Read every prompt file; deployment values (service name, numbers) are filled in now."""
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise KnowledgeError(f"{folder.name}: no prompt files")
+    prompts: dict[str, Prompt] = {}
+    for path in files:
+        for key, prompt in _read_prompt_file(path, values).items():
+            if key in prompts:
+                raise KnowledgeError(f"{path.name}: prompt {key!r} is defined twice")
+            prompts[key] = prompt
+    return Prompts(prompts)
+
+
+def _read_prompt_file(path: Path, values: dict[str, str]) -> dict[str, Prompt]:
     raw = read_yaml(path)
     if not isinstance(raw, dict) or not raw:
         raise KnowledgeError(f"{path.name}: expected a mapping of prompt keys")
@@ -54,17 +73,25 @@ def load_prompts(values: dict[str, str], path: Path = KNOWLEDGE_DIR / "prompts.y
     for key, entry in raw.items():
         if isinstance(entry, str):
             chat = voice = entry
+            words: list[object] = []
         elif isinstance(entry, dict) and isinstance(entry.get("chat"), str):
             chat = entry["chat"]
             voice = str(entry.get("voice", chat))
+            words = entry.get("words") or []
         else:
             raise KnowledgeError(f"{path.name}: prompt {key!r} needs text, or 'chat' and 'voice'")
+        if not isinstance(words, list) or any(normalise(str(w)) != str(w) for w in words):
+            raise KnowledgeError(
+                f"{path.name}: prompt {key!r} words must be a list written normalised "
+                "(lower case, no apostrophes or punctuation)"
+            )
         prompts[str(key)] = Prompt(
             str(key),
             fill_placeholders(chat.strip(), values),
             fill_placeholders(" ".join(str(voice).split()), values),
+            tuple(str(word) for word in words),
         )
-    return Prompts(prompts)
+    return prompts
 
 
 def runtime_placeholders(prompt: Prompt) -> set[str]:

@@ -1,7 +1,7 @@
 """Database tables for everything the service keeps.
 
 Conversations, carers, referrals, emergency cards, callbacks, voicemails, staff, audit events,
-the outbox and processed webhook ids.
+unanswered questions, article feedback, the outbox and processed webhook ids.
 
 Every timestamp is a UTC-aware ``UTCDateTime``. Every record a carer's contact creates carries
 the channel and the conversation it came from (L12), so staff can see the whole interaction.
@@ -277,6 +277,8 @@ class Callback(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     signposted_to: Mapped[list[Any]] = mapped_column(default=list)
     completed_at: Mapped[datetime | None]
+    consent_at: Mapped[datetime | None]
+    consent_wording_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class CallbackAttempt(Base):
@@ -307,6 +309,34 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UnansweredQuestion(Base):
+    """A question the knowledge base could not answer well, for content editors (L14, K9)."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (_one_of("channel", CHANNELS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    question: Mapped[str] = mapped_column(Text)
+    clarify_offered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ArticleFeedback(Base):
+    """The answer to "Did that help?" after an article."""
+
+    __tablename__ = "article_feedback"
+    __table_args__ = (_one_of("channel", CHANNELS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    article_id: Mapped[str] = mapped_column(String(100), index=True)
+    helped: Mapped[bool] = mapped_column(Boolean)
 
 
 class OutboxMessage(Base):

@@ -1,0 +1,161 @@
+"""The core's vocabulary: typed events in from any channel, typed replies out to any channel.
+
+Adapters only translate. Twilio ``Digits`` becomes ``Keyed``, ``SpeechResult`` becomes ``Said``,
+an empty ``<Gather>`` becomes ``NoInput``; a Telegram button becomes ``Chose``, typed text
+becomes ``Said``, a shared contact becomes ``SharedContact``. Replies carry finished words for
+the conversation's medium ("voice" or "chat"); adapters decide only how to present them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Medium = Literal["voice", "chat"]
+Expect = Literal["text", "digits", "phone"]
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Which conversation an event belongs to: the channel and its own id (CallSid, chat id)."""
+
+    channel: str
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """A call was answered or a chat began; ``caller`` is the caller ID when the channel has one."""
+
+    medium: Medium
+    caller: str | None = None
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """Keypad digits (including ``*``)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Said:
+    """Words spoken (speech-to-text) or typed."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Chose:
+    """A chat button pressed: the option id the core offered."""
+
+    option: str
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """Silence: the caller said and pressed nothing before the time-out."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A voice message was recorded."""
+
+    recording_id: str
+    url: str | None
+    seconds: int
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    """A chat user shared their phone number with the chat's contact button."""
+
+    phone: str
+
+
+@dataclass(frozen=True)
+class TransferEnded:
+    """A transfer to staff finished; ``answered`` is False for no answer, busy or failed."""
+
+    answered: bool
+
+
+@dataclass(frozen=True)
+class HungUp:
+    """The caller hung up or the chat was closed."""
+
+
+Event = Started | Keyed | Said | Chose | NoInput | Recorded | SharedContact | TransferEnded | HungUp
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice in a menu: its id (chat button data), keypad digit and shown label."""
+
+    id: str
+    label: str
+    digit: str | None = None
+
+
+@dataclass(frozen=True)
+class Say:
+    """Words to say or send."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A question with choices. For voice, ``text`` already says which key to press."""
+
+    text: str
+    options: tuple[Option, ...]
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question with a free answer: words, digits (``max_digits``) or a phone number."""
+
+    text: str
+    expect: Expect = "text"
+    max_digits: int | None = None
+    skippable: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """Record a voice message of up to ``max_seconds`` after the prompt."""
+
+    text: str
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class ShowArticle:
+    """A full knowledge-base article, for chat."""
+
+    article_id: str
+    title: str
+    body: str
+    sources: tuple[tuple[str, str], ...] = field(default=())
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Put the caller through to staff, trying ``numbers`` in order."""
+
+    text: str
+    numbers: tuple[str, ...]
+    timeout_seconds: int = 25
+
+
+@dataclass(frozen=True)
+class End:
+    """The last words of the conversation; voice hangs up after them."""
+
+    text: str
+
+
+Reply = Say | Menu | Ask | Record | ShowArticle | Transfer | End
