@@ -38,7 +38,7 @@ from handlers.dialog import (
 from handlers.hours import DueByRules, WorkingCalendar
 from handlers.phones import SPOKEN_DIGITS, clean_phone
 from handlers.ports import Lookups, StoredState
-from handlers.profile import ServiceProfile
+from handlers.profile import ServiceProfile, spoken_time
 from knowledge.base import KnowledgeBase
 from knowledge.text import normalise
 
@@ -282,6 +282,10 @@ class Turn:
         self.say(key or ("reprompt_silence" if silence else "reprompt_no_match"))
         self.repeat()
 
+    def reference_words(self, reference: str) -> str:
+        """A reference as this medium gives it: "C-7KM4PX" in chat, "C 7 K M 4 P X" spoken."""
+        return " ".join(reference.replace("-", "")) if self.medium == "voice" else reference
+
     def callback_promise(self, due: datetime) -> str:
         """A deadline as a carer would say it: "5pm on Thursday"."""
         return spoken_deadline(self.context.calendar, due, self.now)
@@ -438,9 +442,7 @@ def spoken_digit(text: str) -> str | None:
 def spoken_deadline(calendar: WorkingCalendar, due: datetime, now: datetime) -> str:
     """A deadline in words: "5pm today", "5pm tomorrow", "5pm on Thursday", or with the date."""
     local_due, local_now = calendar.local(due), calendar.local(now)
-    hour = local_due.hour % 12 or 12
-    clock = f"{hour}{f':{local_due.minute:02d}' if local_due.minute else ''}"
-    clock += "am" if local_due.hour < 12 else "pm"
+    clock = spoken_time(local_due.time())
     days = (local_due.date() - local_now.date()).days
     if days == 0:
         return f"{clock} today"

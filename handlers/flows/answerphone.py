@@ -85,7 +85,7 @@ def _save(turn: Turn) -> None:
         )
     )
     turn.clear_pending_callback()
-    spelled = " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
+    spelled = turn.reference_words(reference)
     turn.say("answerphone_saved", when=turn.callback_promise(due), reference=spelled)
     if turn.medium == "voice":
         turn.end("goodbye", "message_left")

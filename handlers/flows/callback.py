@@ -14,6 +14,7 @@ from handlers.commands import SaveCallback
 from handlers.engine import Choice, Node, Turn
 from handlers.flows.nodes import AskNode, MenuNode, PhoneNode, yes_no
 from handlers.phones import spoken_phone
+from handlers.profile import spoken_time
 
 MAX_SLOTS_OFFERED = 4
 
@@ -44,13 +45,11 @@ def slot_words(turn: Turn, start: datetime, end: datetime) -> dict[str, str]:
     local_start, local_end = turn.context.calendar.local(start), turn.context.calendar.local(end)
     days = (local_start.date() - turn.context.calendar.local(turn.now).date()).days
     day = "today" if days == 0 else "tomorrow" if days == 1 else local_start.strftime("%A")
-    return {"day": day, "start": _clock(local_start), "end": _clock(local_end)}
-
-
-def _clock(moment: datetime) -> str:
-    hour = moment.hour % 12 or 12
-    minutes = f":{moment.minute:02d}" if moment.minute else ""
-    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+    return {
+        "day": day,
+        "start": spoken_time(local_start.time()),
+        "end": spoken_time(local_end.time()),
+    }
 
 
 class Window(MenuNode):
@@ -147,7 +146,7 @@ def _save(turn: Turn) -> None:
         )
     )
     turn.clear_pending_callback()
-    spelled = " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
+    spelled = turn.reference_words(reference)
     turn.say("callback_saved", when=_when(turn), reference=spelled)
     turn.goto("main.anything_else")
 

@@ -114,7 +114,7 @@ def _record(turn: Turn, number_given: str, *, valid: bool) -> None:
     duty = clean_phone(line) or line
     turn.command(_sms(turn, duty, duty_text, f"activation:{reference}:duty"))
     turn.answers.pop(NUMBER_KEY, None)
-    spoken = " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
+    spoken = turn.reference_words(reference)
     if card is not None:
         turn.say("activation_found", reference=spoken)
     else:

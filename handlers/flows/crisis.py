@@ -78,13 +78,11 @@ def _save(turn: Turn) -> None:
     )
     turn.clear_pending_callback()
     turn.say(
-        "crisis_callback_saved", when=turn.callback_promise(due), reference=_spell(reference, turn)
+        "crisis_callback_saved",
+        when=turn.callback_promise(due),
+        reference=turn.reference_words(reference),
     )
     turn.goto("main.anything_else")
-
-
-def _spell(reference: str, turn: Turn) -> str:
-    return " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
 
 
 def _declined(turn: Turn) -> None:

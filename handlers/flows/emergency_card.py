@@ -220,7 +220,7 @@ def _save(turn: Turn) -> None:
         )
     )
     _forget(turn)
-    spoken = " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
+    spoken = turn.reference_words(reference)
     turn.say(
         "card_saved" if contacts else "card_saved_no_contacts",
         reference=spoken,

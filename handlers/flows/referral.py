@@ -485,7 +485,7 @@ def _save(turn: Turn) -> None:
         )
     )
     turn.clear_pending_callback()
-    spelled = " ".join(reference.replace("-", "")) if turn.medium == "voice" else reference
+    spelled = turn.reference_words(reference)
     saved = "referral_saved_other" if source != "self" else "referral_saved"
     turn.say(saved, reference=spelled, when=turn.callback_promise(callback_due))
     _leave(turn, "main.anything_else")
