@@ -315,6 +315,43 @@ class Turn:
         """
         self.answers["pending_callback"] = {"kind": kind, "reason": reason, "phone": phone_key}
 
+    def save_callback(
+        self,
+        prefix: str,
+        kind: str,
+        reason: str | None,
+        due: datetime,
+        *,
+        phone: str | None = None,
+        urgent: bool = False,
+        window: tuple[datetime, datetime] | None = None,
+        ended_early: bool = False,
+    ) -> str:
+        """Ask for a callback to be saved with this conversation's number, message and consent.
+
+        A recorded message goes with it once. Returns the reference to tell the carer; nothing is
+        left pending afterwards.
+        """
+        reference = self.context.new_reference(prefix)
+        self.command(
+            SaveCallback(
+                reference=reference,
+                kind=kind,
+                reason=reason,
+                phone=phone or self.answers.get("phone"),
+                received_at=self.now,
+                due_by=due,
+                urgent=urgent,
+                window_start=window[0] if window else None,
+                window_end=window[1] if window else None,
+                ended_early=ended_early,
+                recording=self.answers.pop("recording", None),
+                consent=self.remembered_consent(),
+            )
+        )
+        self.clear_pending_callback()
+        return reference
+
     def clear_pending_callback(self) -> None:
         """The record was saved: nothing left to rescue."""
         self.answers.pop("pending_callback", None)
@@ -387,18 +424,13 @@ def _hung_up(turn: Turn) -> None:
     phone_key = str((pending or {}).get("phone", "phone"))
     phone = turn.answers.get(phone_key) or clean_phone(turn.state.caller or "")
     if pending and phone:
-        turn.command(
-            SaveCallback(
-                reference=turn.context.new_reference("C"),
-                kind=str(pending["kind"]),
-                reason=pending.get("reason"),
-                phone=str(phone),
-                received_at=turn.now,
-                due_by=turn.context.due_by.callback(turn.now),
-                ended_early=True,
-                recording=turn.answers.get("recording"),
-                consent=turn.remembered_consent(),
-            )
+        turn.save_callback(
+            "C",
+            str(pending["kind"]),
+            pending.get("reason"),
+            turn.context.due_by.callback(turn.now),
+            phone=str(phone),
+            ended_early=True,
         )
     turn.command(EndConversation("hung_up", turn.now))
     turn.state.node = ENDED_NODE

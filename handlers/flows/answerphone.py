@@ -8,7 +8,6 @@ a message still gets the callback, marked "call ended early".
 
 from __future__ import annotations
 
-from handlers.commands import SaveCallback
 from handlers.dialog import Event, NoInput, Recorded, Said
 from handlers.engine import Node, Turn
 from handlers.flows.nodes import PhoneNode
@@ -71,20 +70,7 @@ def _reason(turn: Turn) -> str:
 
 def _save(turn: Turn) -> None:
     due = turn.context.due_by.callback(turn.now)
-    reference = turn.context.new_reference("M")
-    turn.command(
-        SaveCallback(
-            reference=reference,
-            kind="voicemail",
-            reason=_reason(turn),
-            phone=turn.answers.get("phone"),
-            received_at=turn.now,
-            due_by=due,
-            recording=turn.answers.get("recording"),
-            consent=turn.remembered_consent(),
-        )
-    )
-    turn.clear_pending_callback()
+    reference = turn.save_callback("M", "voicemail", _reason(turn), due)
     spelled = turn.reference_words(reference)
     turn.say("answerphone_saved", when=turn.callback_promise(due), reference=spelled)
     if turn.medium == "voice":

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from handlers.commands import SaveCallback
 from handlers.engine import Choice, Node, Turn
 from handlers.flows.nodes import AskNode, MenuNode, PhoneNode, yes_no
 from handlers.phones import spoken_phone
@@ -130,22 +129,10 @@ def _when(turn: Turn) -> str:
 def _save(turn: Turn) -> None:
     due = turn.context.due_by.callback(turn.now)
     window = turn.answers.get("window")
-    start, end = (datetime.fromisoformat(value) for value in window) if window else (None, None)
-    reference = turn.context.new_reference("C")
-    turn.command(
-        SaveCallback(
-            reference=reference,
-            kind="callback",
-            reason=turn.answers.get("reason"),
-            phone=turn.answers.get("phone"),
-            received_at=turn.now,
-            due_by=due,
-            window_start=start,
-            window_end=end,
-            consent=turn.remembered_consent(),
-        )
+    chosen = (
+        (datetime.fromisoformat(window[0]), datetime.fromisoformat(window[1])) if window else None
     )
-    turn.clear_pending_callback()
+    reference = turn.save_callback("C", "callback", turn.answers.get("reason"), due, window=chosen)
     spelled = turn.reference_words(reference)
     turn.say("callback_saved", when=_when(turn), reference=spelled)
     turn.goto("main.anything_else")

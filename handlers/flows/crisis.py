@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.commands import SaveCallback
 from handlers.engine import Choice, Node, Turn
 from handlers.flows.nodes import MenuNode, PhoneNode, yes_no
 
@@ -63,20 +62,7 @@ def _reason(turn: Turn) -> str:
 
 def _save(turn: Turn) -> None:
     due = turn.context.due_by.callback(turn.now, urgent=True)
-    reference = turn.context.new_reference("C")
-    turn.command(
-        SaveCallback(
-            reference=reference,
-            kind="crisis",
-            reason=_reason(turn),
-            phone=turn.answers.get("phone"),
-            received_at=turn.now,
-            due_by=due,
-            urgent=True,
-            consent=turn.remembered_consent(),
-        )
-    )
-    turn.clear_pending_callback()
+    reference = turn.save_callback("C", "crisis", _reason(turn), due, urgent=True)
     turn.say(
         "crisis_callback_saved",
         when=turn.callback_promise(due),
