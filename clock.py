@@ -14,11 +14,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from app import Runtime, build_runtime
 from handlers import jobs
+from handlers.ports import MessageSender
 from logs import configure_logging
 from settings import Settings
 from store.heartbeats import SqlHeartbeats
+from store.outbox import SqlOutbox
 
 log = logging.getLogger("carers_line.clock")
+OUTBOX_EVERY_SECONDS = 15
 JOB_DEFAULTS = {
     "coalesce": True,  # after downtime run a missed job once, not once per missed slot
     "max_instances": 1,  # never overlap a job with itself
@@ -32,7 +35,26 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
     heartbeats = SqlHeartbeats(runtime.sessions)
     start = runtime.clock.now()
     _add(scheduler, "heartbeat", lambda: jobs.heartbeat(heartbeats, runtime.clock), 60, start)
+    outbox, senders = SqlOutbox(runtime.sessions), build_senders(runtime)
+    _add(
+        scheduler,
+        "outbox",
+        lambda: log_report("outbox", jobs.deliver_outbox(outbox, senders, runtime.clock)),
+        OUTBOX_EVERY_SECONDS,
+        start,
+    )
     return scheduler
+
+
+def build_senders(runtime: Runtime) -> dict[str, MessageSender]:
+    """One sender per channel whose account is configured; other channels' messages wait."""
+    senders: dict[str, MessageSender] = {}
+    return senders
+
+
+def log_report(job: str, report: object) -> None:
+    """Log what a job did (counts only, never personal data)."""
+    log.info("job ran", extra={"job": job, "report": repr(report)})
 
 
 def _add(

@@ -8,8 +8,9 @@ the conversation's medium ("voice" or "chat"); adapters decide only how to prese
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Medium = Literal["voice", "chat"]
 Expect = Literal["text", "digits", "phone"]
@@ -159,3 +160,30 @@ class End:
 
 
 Reply = Say | Menu | Ask | Record | ShowArticle | Transfer | End
+
+
+_REPLY_TYPES: dict[str, type[Reply]] = {
+    kind.__name__: kind for kind in (Say, Menu, Ask, Record, ShowArticle, Transfer, End)
+}
+
+
+def encode_replies(replies: tuple[Reply, ...]) -> str:
+    """Replies as JSON, so a retried webhook can be answered exactly as the first time."""
+    return json.dumps([{"type": type(reply).__name__, **asdict(reply)} for reply in replies])
+
+
+def decode_replies(encoded: str) -> tuple[Reply, ...]:
+    """The replies ``encode_replies`` wrote."""
+    return tuple(_decode_reply(dict(item)) for item in json.loads(encoded))
+
+
+def _decode_reply(item: dict[str, Any]) -> Reply:
+    kind = _REPLY_TYPES[item.pop("type")]
+    if kind is Menu:
+        item["options"] = tuple(Option(**option) for option in item["options"])
+        item["hints"] = tuple(item["hints"])
+    elif kind is ShowArticle:
+        item["sources"] = tuple(tuple(source) for source in item["sources"])
+    elif kind is Transfer:
+        item["numbers"] = tuple(item["numbers"])
+    return kind(**item)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from handlers.commands import Command
-from handlers.dialog import ConversationKey
+from handlers.dialog import ConversationKey, Reply
 
 
 class Clock(Protocol):
@@ -90,10 +91,97 @@ class Transaction(Protocol):
         """Write one record the dialog asked for."""
         ...
 
+    def replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
+        """The replies already given to this delivery (a webhook retry), or None if it is new."""
+        ...
+
+    def remember(
+        self, key: ConversationKey, delivery: str, replies: tuple[Reply, ...], at: datetime
+    ) -> None:
+        """Record the replies given to this delivery: a retry gets the same, changes nothing."""
+        ...
+
 
 class Store(Protocol):
     """Opens transactions."""
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A transaction that commits on normal exit and rolls back on an exception."""
+        ...
+
+
+SendStatus = Literal["sent", "retry", "blocked", "failed"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one attempt to send a message.
+
+    ``retry``: a passing fault (network, 5xx, rate limit; ``retry_after`` seconds when the other
+    side said). ``blocked``: the recipient refused us (never retried). ``failed``: the message
+    itself is wrong (never retried).
+    """
+
+    status: SendStatus
+    retry_after: float | None = None
+    error: str | None = None
+
+
+class MessageSender(Protocol):
+    """Sends one outbox payload on one channel (SMS by Twilio, Telegram by the Bot API)."""
+
+    def send(self, recipient: str, payload: Mapping[str, Any]) -> SendResult:
+        """Try once; never raise for a delivery fault, report it instead."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message waiting in the outbox."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Outbox(Protocol):
+    """Messages that wait for delivery, in order per recipient, retried by the clock."""
+
+    def enqueue(
+        self,
+        channel: str,
+        recipient: str,
+        payload: Mapping[str, Any],
+        at: datetime,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Add a message behind any others waiting for the same recipient."""
+        ...
+
+    def waiting(self, channel: str, recipient: str) -> bool:
+        """True when a message for this recipient is still waiting (send new ones behind it)."""
+        ...
+
+    def claim_due(
+        self, channels: Collection[str], now: datetime, lease_seconds: int, limit: int
+    ) -> list[OutboxItem]:
+        """Take the oldest due message of each recipient on these channels.
+
+        A claimed message is not due again for ``lease_seconds`` (so a second clock cannot take
+        it, and a clock that dies mid-send does not lose it).
+        """
+        ...
+
+    def sent(self, item_id: int, at: datetime) -> None:
+        """Mark a claimed message delivered."""
+        ...
+
+    def retry(self, item_id: int, at: datetime, error: str) -> None:
+        """Put a claimed message back, to be tried again at ``at``."""
+        ...
+
+    def give_up(self, item_id: int, error: str, at: datetime) -> None:
+        """Never try this message again (blocked recipient, bad message, too many attempts)."""
         ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from handlers.dialog import (
     Ask,
@@ -40,6 +41,15 @@ from knowledge.base import KnowledgeBase
 
 log = logging.getLogger("carers_line.dialog")
 FAIL_SAFE_NODE = "answerphone.message"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The replies to one delivery; ``replayed`` for a retry, ``failed`` for the fail-safe."""
+
+    replies: tuple[Reply, ...]
+    replayed: bool = False
+    failed: bool = False
 
 
 class DialogService:
@@ -76,11 +86,22 @@ class DialogService:
             randomness=self._random,
         )
 
-    def handle(self, key: ConversationKey, event: Event) -> tuple[Reply, ...]:
+    def handle(
+        self, key: ConversationKey, event: Event, *, delivery: str | None = None
+    ) -> tuple[Reply, ...]:
         """Decide and record the reply to one event (see the module docstring)."""
+        return self.handle_delivery(key, event, delivery).replies
+
+    def handle_delivery(self, key: ConversationKey, event: Event, delivery: str | None) -> Handled:
+        """Like ``handle``, and idempotent per ``delivery`` (a webhook's own id for the request).
+
+        A retried delivery gets the replies it got the first time and changes nothing.
+        """
         try:
             with self.store.transaction() as tx:
                 stored = tx.load(key)
+                if delivery is not None and (earlier := tx.replay(key, delivery)) is not None:
+                    return Handled(earlier, replayed=True)
                 context = self.context(tx.lookups)
                 before = stored.node if stored else "new"
                 outcome = step(stored, event, context, self._nodes)
@@ -90,13 +111,25 @@ class DialogService:
                     tx.apply(key, command)
                 for reply in outcome.replies:
                     tx.transcript(key, "out", outcome.state.node, reply_text(reply), context.now)
-            return outcome.replies
+                if delivery is not None:
+                    tx.remember(key, delivery, outcome.replies, context.now)
+            return Handled(outcome.replies)
         except Exception:
+            if delivery is not None and (earlier := self._replay(key, delivery)) is not None:
+                return Handled(earlier, replayed=True)
             log.exception(
                 "dialog step failed",
                 extra={"channel": key.channel, "event": type(event).__name__},
             )
-            return self._fail_safe(key, event)
+            return Handled(self._fail_safe(key, event), failed=True)
+
+    def _replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
+        """After a failure: did a concurrent copy of this delivery succeed?"""
+        try:
+            with self.store.transaction() as tx:
+                return tx.replay(key, delivery)
+        except Exception:
+            return None
 
     def _fail_safe(self, key: ConversationKey, event: Event) -> tuple[Reply, ...]:
         """Keep the carer's input; give the emergency numbers; ask for a message."""

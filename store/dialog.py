@@ -26,7 +26,7 @@ from handlers.commands import (
     SaveCardRequest,
     SaveReferral,
 )
-from handlers.dialog import ConversationKey
+from handlers.dialog import ConversationKey, Reply, decode_replies, encode_replies
 from handlers.ports import CardOnFile, StoredState
 from store.models import (
     ArticleFeedback,
@@ -39,6 +39,7 @@ from store.models import (
     EmergencyCard,
     EmergencyCardRequest,
     OutboxMessage,
+    ProcessedWebhook,
     Referral,
     UnansweredQuestion,
     Voicemail,
@@ -179,6 +180,29 @@ class SqlTransaction:
             conversation.ended_at = command.at
             conversation.ended_reason = command.reason
         self._session.flush()
+
+    def replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
+        """The replies given to this delivery before, if it was handled."""
+        encoded = self._session.scalar(
+            select(ProcessedWebhook.response).where(
+                ProcessedWebhook.source == key.channel,
+                ProcessedWebhook.key == _delivery_key(key, delivery),
+            )
+        )
+        return None if encoded is None else decode_replies(encoded)
+
+    def remember(
+        self, key: ConversationKey, delivery: str, replies: tuple[Reply, ...], at: datetime
+    ) -> None:
+        """Record the delivery; its UNIQUE key makes a concurrent copy fail and roll back."""
+        self._session.add(
+            ProcessedWebhook(
+                source=key.channel,
+                key=_delivery_key(key, delivery),
+                at=at,
+                response=encode_replies(replies),
+            )
+        )
 
     def _conversation(self, key: ConversationKey) -> Conversation:
         conversation = self._conversations.get(key)
@@ -377,6 +401,10 @@ class SqlTransaction:
                 detail={"conversation_id": conversation.id},
             )
         )
+
+
+def _delivery_key(key: ConversationKey, delivery: str) -> str:
+    return f"{key.external_id}:{delivery}"[:200]
 
 
 class SqlStore:

@@ -289,3 +289,14 @@ def test_conversation_rows_keep_the_medium(db, clock, medium):
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.answers["medium"] == medium
         assert conversation.node == "main.menu"
+
+
+def test_a_retried_delivery_gets_the_same_replies_and_changes_nothing(db, clock):
+    dialog = service(db, clock)
+    first = dialog.handle_delivery(KEY, Started("chat"), "update-1")
+    again = dialog.handle_delivery(KEY, Started("chat"), "update-1")
+    assert not first.replayed and again.replayed
+    assert again.replies == first.replies
+    assert count(db, ConversationTurn) == len(first.replies) + 1
+    menu = dialog.handle_delivery(KEY, Chose("callback"), "update-2")
+    assert not menu.replayed and menu.replies != first.replies
