@@ -8,6 +8,10 @@ import pytest
 
 CRISIS = [
     # suicide
+    ("ive been saving up the morphine from his prescriptions", "suicide"),
+    ("i could take it all myself tonight", "suicide"),
+    ("honestly nobody would even notice if i was gone", "suicide"),
+    ("would anyone notice if i didnt wake up", "suicide"),
     ("my dad sent me a goodbye text last night and now hes not answering", "suicide"),
     ("she sent me a goodbye message and switched her phone off", "suicide"),
     ("my son wrote letters to the kids and left them on the table", "suicide"),
@@ -284,9 +288,15 @@ CRISIS = [
     ("my daughter is in a really bad psychotic state", "mental-health-crisis"),
     ("he has locked himself in the bathroom and says he will do something", "mental-health-crisis"),
     ("my dad has barricaded the door and wont let anyone in", "mental-health-crisis"),
+    # violence and financial abuse
+    ("he grabbed me by my throat last night", "violence"),
+    ("my son pinned me against the door", "violence"),
+    ("her carer keeps taking my mums money and shes frightened of him", "abuse-neglect"),
 ]
 
 ORDINARY = [
+    "im scared of her falling when im at work",
+    "im taking her pension book to the post office",
     "my mum had a fall last month and now needs help",
     "what happens if i die before him",
     "how do i get a carers emergency card",
