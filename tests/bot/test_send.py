@@ -1,0 +1,201 @@
+"""The send seam: Bot API faults reported (never raised), the outbox fallback, order, forks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.loop import LoopTimeoutError, ProcessLoop
+from bot.replies import ReplyDelivery
+from bot.send import TelegramSender
+from handlers import jobs
+from handlers.clocks import FixedClock
+from handlers.ports import SendResult
+from store.models import OutboxMessage, TelegramChat
+from store.outbox import SqlOutbox
+from store.telegram_chats import SqlTelegramChats
+from tests.bot.conftest import OPEN, TOKEN
+from tests.bot.recording import Failure, RecordingRequest
+
+CHAT = "5512345678"
+
+
+def message(text: str) -> dict[str, str]:
+    return {"text": text, "parse_mode": "HTML"}
+
+
+@pytest.fixture
+def request_log() -> RecordingRequest:
+    return RecordingRequest()
+
+
+@pytest.fixture
+def fixed() -> FixedClock:
+    return FixedClock(OPEN)
+
+
+@pytest.fixture
+def chats(db) -> SqlTelegramChats:
+    return SqlTelegramChats(db.sessions)
+
+
+@pytest.fixture
+def sender(request_log, fixed, chats) -> TelegramSender:
+    return TelegramSender(
+        TOKEN, "http://127.0.0.1:9/bot", fixed, chats=chats, request_factory=lambda: request_log
+    )
+
+
+def test_a_message_goes_to_the_chat_with_its_keyboard(sender, request_log):
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]}
+    assert sender.send_now(CHAT, {**message("Is that <b>right</b>?"), "reply_markup": markup}) == (
+        SendResult("sent")
+    )
+    [call] = request_log.calls
+    assert call.method == "sendMessage"
+    assert call.params == {
+        "chat_id": 5512345678,
+        "text": "Is that <b>right</b>?",
+        "parse_mode": "HTML",
+        "reply_markup": markup,
+        "link_preview_options": {"is_disabled": True},
+    }
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "retry_after"),
+    [
+        (Failure(500, "Internal Server Error"), "retry", None),
+        (Failure(502, "Bad Gateway"), "retry", None),
+        (Failure(429, "Too Many Requests: retry after 7", retry_after=7), "retry", 7.0),
+        (Failure(0, "connection refused"), "retry", None),
+        (Failure(400, "Bad Request: can't parse entities"), "failed", None),
+        (Failure(403, "Forbidden: bot was blocked by the user"), "blocked", None),
+    ],
+)
+def test_bot_api_faults_are_reported_not_raised(
+    sender, request_log, failure, status, retry_after, chats
+):
+    request_log.fail("sendMessage", failure)
+    result = sender.send_now(CHAT, message("Hello"))
+    assert (result.status, result.retry_after) == (status, retry_after)
+    assert chats.is_blocked(CHAT) is (status == "blocked")
+
+
+def test_a_chat_that_blocked_the_bot_is_marked_skipped_by_the_outbox_and_freed_when_it_writes(
+    sender, request_log, chats, fixed, db
+):
+    request_log.fail("sendMessage", Failure(403, "Forbidden: bot was blocked by the user"))
+    assert sender.send(CHAT, message("one")).status == "blocked"
+    assert sender.send(CHAT, message("two")) == SendResult(
+        "blocked", error="the chat blocked the bot"
+    )
+    assert len(request_log.calls) == 1  # the second was not even tried
+    with db.sessions() as session:
+        row = session.get(TelegramChat, CHAT)
+        assert row is not None and row.blocked_at == fixed.now()
+    assert chats.wrote(CHAT, fixed.now()) is False
+    assert not chats.is_blocked(CHAT)
+    assert sender.send(CHAT, message("three")).status == "sent"
+
+
+def test_a_failed_direct_reply_and_the_rest_of_its_batch_wait_in_the_outbox(
+    sender, request_log, db, fixed
+):
+    outbox = SqlOutbox(db.sessions)
+    delivery = ReplyDelivery(sender, outbox, fixed)
+    request_log.fail("sendMessage", Failure(500, "Internal Server Error"))
+    delivery.deliver(CHAT, [message("one"), message("two"), message("three")], "update-1")
+    assert [call.text for call in request_log.of("sendMessage")] == ["one"]
+    delivery.deliver(CHAT, [message("four")], "update-2")  # queues behind, not sent directly
+    assert len(request_log.of("sendMessage")) == 1
+    with db.sessions() as session:
+        waiting = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(row.payload["text"], row.status) for row in waiting] == [
+        ("one", "pending"),
+        ("two", "pending"),
+        ("three", "pending"),
+        ("four", "pending"),
+    ]
+    assert waiting[0].dedupe_key == f"telegram:{CHAT}:update-1:0"
+
+
+def test_the_clock_delivers_the_outbox_in_order_after_500_and_429(sender, request_log, db, fixed):
+    outbox = SqlOutbox(db.sessions)
+    delivery = ReplyDelivery(sender, outbox, fixed)
+    request_log.fail(
+        "sendMessage",
+        Failure(500, "Internal Server Error"),
+        Failure(429, "Too Many Requests: retry after 40", retry_after=40),
+    )
+    delivery.deliver(CHAT, [message("one"), message("two")], "update-1")
+    senders = {"telegram": sender}
+    assert jobs.deliver_outbox(outbox, senders, fixed) == jobs.DeliveryReport(retrying=1)
+    fixed.advance(timedelta(seconds=39))
+    assert jobs.deliver_outbox(outbox, senders, fixed) == jobs.DeliveryReport()  # not yet due
+    fixed.advance(timedelta(seconds=1))
+    assert jobs.deliver_outbox(outbox, senders, fixed) == jobs.DeliveryReport(sent=1)
+    assert jobs.deliver_outbox(outbox, senders, fixed) == jobs.DeliveryReport(sent=1)
+    assert [call.text for call in request_log.of("sendMessage")] == ["one", "one", "one", "two"]
+    with db.sessions() as session:
+        assert set(session.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+def test_a_blocked_chat_gets_nothing_more_from_a_batch(sender, request_log, db, fixed):
+    outbox = SqlOutbox(db.sessions)
+    request_log.fail("sendMessage", Failure(403, "Forbidden: bot was blocked by the user"))
+    ReplyDelivery(sender, outbox, fixed).deliver(CHAT, [message("a"), message("b")], "update-9")
+    assert len(request_log.calls) == 1
+    assert not outbox.waiting("telegram", CHAT)
+
+
+def test_a_rejected_message_is_skipped_and_the_rest_still_go(sender, request_log, db, fixed):
+    outbox = SqlOutbox(db.sessions)
+    request_log.fail("sendMessage", Failure(400, "Bad Request: message is too long"))
+    ReplyDelivery(sender, outbox, fixed).deliver(CHAT, [message("a"), message("b")], "update-3")
+    assert [call.text for call in request_log.of("sendMessage")] == ["a", "b"]
+    assert not outbox.waiting("telegram", CHAT)
+
+
+def test_a_call_that_takes_too_long_is_abandoned():
+    loop = ProcessLoop()
+    never = asyncio.Event
+
+    async def wait_forever() -> None:
+        await never().wait()
+
+    with pytest.raises(LoopTimeoutError):
+        loop.run(wait_forever, timeout=0.05)
+
+
+def test_a_forked_process_makes_its_own_loop_and_bot(request_log, fixed):
+    loop = ProcessLoop()
+    sender = TelegramSender(
+        TOKEN, "http://127.0.0.1:9/bot", fixed, request_factory=lambda: request_log, loop=loop
+    )
+    assert sender.send_now(CHAT, message("from the parent")).status == "sent"
+    assert loop.pid == os.getpid()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child process
+        try:
+            result = sender.send_now(CHAT, message("from the child"))
+            ok = (
+                result.status == "sent"
+                and loop.pid == os.getpid()
+                and request_log.calls[-1].text == "from the child"
+            )
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 2)
+    os.waitpid(child, 0)
+    assert answer == b"ok"
+    assert loop.pid == os.getpid()
+    assert sender.send_now(CHAT, message("parent again")).status == "sent"
+    assert [call.text for call in request_log.calls] == ["from the parent", "parent again"]
