@@ -15,17 +15,41 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot.send import RequestFactory, TelegramSender
+from bot.views import blueprint as telegram_blueprint
+from console.auth import install as install_console_auth
+from console.calls import twilio_call_placer
+from console.recordings import TwilioRecordings
+from console.views import ConsoleReport, ConsoleServices, ConsoleTwilio
+from console.views import blueprint as console_blueprint
+from handlers.callbacks import AttemptPolicy, CallbackDesk, DeskPorts
 from handlers.clocks import FixedClock, SystemClock
 from handlers.hours import DueByRules, WorkingCalendar
+from handlers.jobs import CLOCK_HEARTBEAT, clock_health
 from handlers.ports import Clock
 from handlers.profile import ServiceProfile, load_profile
 from handlers.service import DialogService
+from ivr.spool import FileSpool
+from ivr.views import PhoneLine
+from ivr.views import blueprint as ivr_blueprint
 from knowledge.base import KnowledgeBase, load_knowledge
 from logs import configure_logging
 from settings import Settings
+from store.audit import SqlAuditTrail
+from store.cards import SqlCardWork
+from store.casefiles import SqlCaseFiles
+from store.casework import SqlCallbackWork
 from store.database import make_engine, make_session_factory, ping
 from store.dialog import SqlStore
+from store.heartbeats import SqlHeartbeats
 from store.migrate import current_revision, head_revision
+from store.outbox import SqlOutbox
+from store.queue import SqlCallbackQueue
+from store.referrals import SqlReferralWork
+from store.report import SqlReportSource
+from store.staff import SqlStaffAccounts
+from store.telegram_chats import SqlTelegramChats
+from store.voicemails import SqlVoicemails
 
 log = logging.getLogger("carers_line.web")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -71,9 +95,17 @@ def build_runtime(
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    telegram_request: RequestFactory | None = None,
+    console_twilio: ConsoleTwilio | None = None,
 ) -> Flask:
-    """The Flask application for one deployment."""
+    """The Flask application for one deployment.
+
+    Tests may give the Bot API's request class, and the console's Twilio stand-ins.
+    """
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings, clock, engine)
@@ -89,8 +121,109 @@ def create_app(
     app.extensions["carers_line"] = runtime
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     _register_basics(app, runtime)
+    _register_console(app, runtime, console_twilio)
+    _register_phone_line(app, runtime)
+    _register_telegram(app, runtime, telegram_request)
     _register_request_log(app)
     return app
+
+
+def _register_console(app: Flask, runtime: Runtime, twilio: ConsoleTwilio | None) -> None:
+    """The staff console at /console/: sign-in, CSRF, the queue and its casework."""
+    sessions = runtime.sessions
+    accounts = SqlStaffAccounts(sessions)
+    audit = SqlAuditTrail(sessions)
+    ports = DeskPorts(
+        accounts=accounts,
+        queue=SqlCallbackQueue(sessions),
+        files=SqlCaseFiles(sessions),
+        work=SqlCallbackWork(sessions),
+        referrals=SqlReferralWork(sessions),
+        cards=SqlCardWork(sessions),
+        audit=audit,
+        outbox=SqlOutbox(sessions),
+    )
+    desk = CallbackDesk(ports, runtime.clock, AttemptPolicy.from_profile(runtime.profile.callbacks))
+    settings = runtime.settings
+    if twilio is None and settings.twilio_account_sid and settings.twilio_auth_token:
+        twilio = ConsoleTwilio(
+            calls=twilio_call_placer(
+                settings.twilio_account_sid,
+                settings.twilio_auth_token,
+                runtime.profile.phones.main,
+                settings.twilio_voice,
+            ),
+            recordings=TwilioRecordings(settings.twilio_account_sid, settings.twilio_auth_token),
+        )
+    install_console_auth(app, accounts)
+    report = ConsoleReport(SqlReportSource(sessions), runtime.knowledge)
+    services = ConsoleServices(
+        desk, accounts, audit, runtime.calendar, runtime.profile, twilio, report
+    )
+    app.register_blueprint(console_blueprint(services))
+
+
+def _register_phone_line(app: Flask, runtime: Runtime) -> None:
+    """The Twilio voice and SMS routes, when Twilio is configured (otherwise they answer 404)."""
+    settings = runtime.settings
+    if not settings.twilio_enabled or settings.public_base_url is None:
+        log.warning(
+            "phone line off: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set, so /ivr/* "
+            "and /sms/incoming are not served; try the line with `carers-line call`"
+        )
+        return
+    line = PhoneLine(
+        public_base_url=settings.public_base_url,
+        auth_token=settings.twilio_auth_token,
+        voice=settings.twilio_voice,
+        confidence_threshold=settings.twilio_speech_confidence,
+    )
+    phone = ivr_blueprint(
+        runtime.dialog, line, SqlVoicemails(runtime.sessions), FileSpool(settings.spool_dir)
+    )
+    app.register_blueprint(phone)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(phone)  # Twilio signs its requests; it cannot send a CSRF token
+
+
+def telegram_sender(
+    runtime: Runtime, request_factory: RequestFactory | None = None
+) -> TelegramSender | None:
+    """The Bot API sender when a bot token is set; it marks chats that block the bot."""
+    settings = runtime.settings
+    if settings.telegram_bot_token is None:
+        return None
+    return TelegramSender(
+        settings.telegram_bot_token,
+        settings.telegram_api_base_url,
+        runtime.clock,
+        chats=SqlTelegramChats(runtime.sessions),
+        request_factory=request_factory,
+    )
+
+
+def _register_telegram(app: Flask, runtime: Runtime, request: RequestFactory | None) -> None:
+    """The Telegram webhook, when the bot token and webhook secret are set (otherwise 404)."""
+    sender = telegram_sender(runtime, request)
+    secret = runtime.settings.telegram_webhook_secret
+    if sender is None or secret is None:
+        log.warning(
+            "chat bot off: TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are not set, so "
+            "/telegram/webhook is not served; try the chat with `carers-line chat`"
+        )
+        return
+    webhook = telegram_blueprint(
+        runtime.dialog,
+        sender,
+        SqlOutbox(runtime.sessions),
+        secret=secret,
+        chats=SqlTelegramChats(runtime.sessions),
+    )
+    app.register_blueprint(webhook)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(webhook)  # Telegram proves itself with the secret header instead
 
 
 def _register_basics(app: Flask, runtime: Runtime) -> None:
@@ -126,7 +259,16 @@ def _register_basics(app: Flask, runtime: Runtime) -> None:
             return jsonify(
                 status="unavailable", database="ok", migrations="behind", current=current, head=head
             ), 503
-        return jsonify(status="ready", database="ok", migrations="head", revision=head), 200
+        # The clock's heartbeat: reported always, required in production, where the Procfile
+        # runs a clock; a development server started alone stays ready (docs/operations.md).
+        clock = clock_health(
+            SqlHeartbeats(runtime.sessions).last(CLOCK_HEARTBEAT), runtime.clock.now()
+        )
+        if runtime.settings.production and clock != "running":
+            return jsonify(status="unavailable", database="ok", migrations="head", clock=clock), 503
+        return jsonify(
+            status="ready", database="ok", migrations="head", revision=head, clock=clock
+        ), 200
 
 
 def _register_request_log(app: Flask) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +24,12 @@ from knowledge.check import check_knowledge
 from knowledge.loader import KnowledgeError
 from knowledge.render import render_chat_answer
 from settings import LONDON, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from app import Runtime
+    from bot.send import TelegramSender
+
+NO_TELEGRAM = "TELEGRAM_BOT_TOKEN: set it and TELEGRAM_WEBHOOK_SECRET (see docs/operations.md)"
 
 
 def load_settings() -> Settings:
@@ -52,8 +60,86 @@ def serve(host: str, port: int | None) -> None:
         app = create_app(settings)
     except ProfileError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Carers Line is serving on http://{host}:{port or settings.port}/", err=True)
+    address = f"http://{host}:{port or settings.port}"
+    _announce_demo_supervisor(app.extensions["carers_line"], address)
+    click.echo(f"Carers Line is serving on {address}/", err=True)
     app.run(host=host, port=port or settings.port, threaded=True, use_reloader=False)
+
+
+def _announce_demo_supervisor(runtime: Runtime, address: str) -> None:
+    """The embedded default (SQLite, development) gets a demo supervisor, shown only once."""
+    from console.auth import ensure_demo_supervisor
+    from store.staff import SqlStaffAccounts
+
+    settings = runtime.settings
+    if not settings.is_sqlite or settings.production:
+        return
+    created = ensure_demo_supervisor(SqlStaffAccounts(runtime.sessions), runtime.clock.now())
+    if created is not None:
+        username, password = created
+        click.echo(
+            f"Staff console: sign in at {address}/console/login as {username!r} with password "
+            f"{password!r}. This is shown once only; add real accounts with "
+            "`carers-line staff add`.",
+            err=True,
+        )
+
+
+@main.group()
+def staff() -> None:
+    """Staff console accounts."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The name colleagues know them by.")
+@click.option(
+    "--role",
+    type=click.Choice(["staff", "supervisor"]),
+    default="staff",
+    show_default=True,
+    help="Supervisors may reassign work and read the audit trail.",
+)
+@click.option("--phone", help="Their phone number, rung first by Call now (UK number).")
+def staff_add(username: str, display_name: str, role: str, phone: str | None) -> None:
+    """Create a console account; the password is asked for twice and never shown."""
+    from console.auth import AccountError, check_details, create_account, password_problems
+    from handlers.clocks import SystemClock
+    from handlers.ports import DuplicateAccountError
+    from store.database import make_engine, make_session_factory
+    from store.migrate import upgrade
+    from store.staff import SqlStaffAccounts
+
+    def checked(password: str) -> str:
+        problems = password_problems(password, username)
+        if problems:
+            raise click.UsageError(" ".join(problems))
+        return password
+
+    try:
+        check_details(username, display_name, role, phone)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    password = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, value_proc=checked
+    )
+    try:
+        member = create_account(
+            SqlStaffAccounts(make_session_factory(engine)),
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=role,
+            phone=phone,
+            at=SystemClock().now(),
+        )
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    except DuplicateAccountError:
+        raise click.ClickException(f"there is already an account called {username}") from None
+    click.echo(f"Created the {member.role} account {member.username!r} for {member.display_name}.")
 
 
 @main.group()
@@ -191,6 +277,170 @@ def chat(now: str | None) -> None:
     from terminal import run_chat
 
     run_chat(_dialog(now), input, click.echo)
+
+
+@main.group()
+def telegram() -> None:
+    """Telegram bot: set the webhook at each deploy, check it, or poll while developing."""
+
+
+@telegram.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Point Telegram at PUBLIC_BASE_URL/telegram/webhook with the secret; list the commands."""
+    from bot import admin
+    from knowledge.prompts import load_prompts
+
+    settings, sender = _telegram_api()
+    if settings.public_base_url is None or settings.telegram_webhook_secret is None:
+        raise click.ClickException("PUBLIC_BASE_URL: set it to the service's public https address")
+    base_url, secret = settings.public_base_url, settings.telegram_webhook_secret
+    words = load_prompts(_profile().placeholders())
+    _telegram_step(lambda: admin.set_webhook(sender, base_url, secret, words, click.echo))
+
+
+@telegram.command("delete-webhook")
+def telegram_delete_webhook() -> None:
+    """Stop webhook delivery (before polling, or when taking the bot down)."""
+    from bot import admin
+
+    _, sender = _telegram_api()
+    _telegram_step(lambda: admin.delete_webhook(sender, click.echo))
+
+
+@telegram.command("info")
+def telegram_info() -> None:
+    """Show the bot's name, where updates go and Telegram's last delivery error."""
+    from bot import admin
+
+    _, sender = _telegram_api()
+    _telegram_step(lambda: admin.info(sender, click.echo))
+
+
+@telegram.command("poll")
+def telegram_poll() -> None:
+    """Development without a public URL: fetch updates by long polling and answer them."""
+    from app import build_runtime, telegram_sender
+    from bot import admin
+    from bot.handler import UpdateHandler
+    from store.migrate import upgrade
+    from store.outbox import SqlOutbox
+    from store.telegram_chats import SqlTelegramChats
+
+    runtime = build_runtime(load_settings())
+    sender = telegram_sender(runtime)
+    if sender is None:
+        raise click.ClickException(NO_TELEGRAM)
+    upgrade(runtime.engine)
+    handler = UpdateHandler(
+        runtime.dialog, sender, SqlOutbox(runtime.sessions), SqlTelegramChats(runtime.sessions)
+    )
+    words = runtime.knowledge.prompts
+    try:
+        _telegram_step(lambda: admin.poll(handler, sender, words, click.echo))
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+def _telegram_api() -> tuple[Settings, TelegramSender]:
+    """A Bot API sender for set-up commands (no database, no knowledge base)."""
+    from bot.send import TelegramSender
+    from handlers.clocks import SystemClock
+
+    settings = load_settings()
+    if settings.telegram_bot_token is None:
+        raise click.ClickException(NO_TELEGRAM)
+    sender = TelegramSender(
+        settings.telegram_bot_token, settings.telegram_api_base_url, SystemClock()
+    )
+    return settings, sender
+
+
+def _telegram_step(step: Callable[[], object]) -> None:
+    from bot.admin import AdminError
+
+    try:
+        step()
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.option("--from", "first", required=True, help="First day, e.g. 2026-07-01.")
+@click.option("--to", "last", required=True, help="Last day, included, e.g. 2026-09-30.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "html", "csv"]),
+    default="text",
+    show_default=True,
+    help="text: headline figures; html: the full report with charts; csv: every figure.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report to this file instead of printing it.",
+)
+def report(first: str, last: str, output_format: str, output: Path | None) -> None:
+    """The commissioners' monitoring report for the days FROM to TO (docs/report.md)."""
+    from console.report_page import render_report_html
+    from handlers.report import Period, build_report
+    from handlers.report_formats import report_csv, report_text
+    from store.report import SqlReportSource
+
+    try:
+        period = Period.parse(first, last)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--from/--to") from None
+    runtime = _migrated_runtime()
+    built = build_report(
+        SqlReportSource(runtime.sessions),
+        runtime.calendar,
+        runtime.knowledge,
+        period,
+        runtime.clock.now(),
+    )
+    render = {"text": report_text, "html": render_report_html, "csv": report_csv}[output_format]
+    if output is None:
+        click.echo(render(built), nl=False)
+        return
+    output.write_text(render(built), encoding="utf-8", newline="")
+    click.echo(f"{output_format} report for {period.label} written to {output}", err=True)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+def retention(dry_run: bool) -> None:
+    """Apply the profile's retention periods now (the clock does this every hour)."""
+    from clock import build_recording_deleter
+    from handlers.jobs import purge_expired
+    from store.jobs import SqlRetention
+
+    runtime = _migrated_runtime()
+    done = purge_expired(
+        SqlRetention(runtime.sessions),
+        build_recording_deleter(runtime.settings),
+        runtime.profile.retention,
+        runtime.clock,
+        dry_run=dry_run,
+    )
+    for line in done.lines():
+        click.echo(line)
+
+
+def _migrated_runtime() -> Runtime:
+    """The configured runtime, refusing a database that is not at the newest migration."""
+    from app import build_runtime
+    from store.migrate import is_at_head
+
+    try:
+        runtime = build_runtime(load_settings())
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+    if not is_at_head(runtime.engine):
+        raise click.ClickException(
+            "the database is not at the newest migration: run `carers-line db upgrade` first"
+        )
+    return runtime
 
 
 def _dialog(now: str | None) -> DialogService:

@@ -7,6 +7,7 @@ project reads ``os.environ``; the web app, the clock and the CLI all receive a S
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,9 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_PATH = ROOT / "instance" / "carers_line.db"
 DEFAULT_PROFILE_PATH = ROOT / "profiles" / "example.yaml"
 DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_SPOOL_DIR = ROOT / "instance" / "spool"
+DEFAULT_TWILIO_VOICE = "Polly.Amy"
+DEFAULT_SPEECH_CONFIDENCE = 0.5
 LONDON = ZoneInfo("Europe/London")
 ENVIRONMENTS = ("development", "production")
 
@@ -44,6 +48,10 @@ class Settings:
     port: int = 5000
     web_concurrency: int = 2
     log_level: str = "INFO"
+    twilio_voice: str = DEFAULT_TWILIO_VOICE
+    twilio_speech_confidence: float = DEFAULT_SPEECH_CONFIDENCE
+    twilio_sms_from: str | None = None
+    spool_dir: Path = DEFAULT_SPOOL_DIR
 
     @property
     def production(self) -> bool:
@@ -110,6 +118,8 @@ class Settings:
             raise SettingsError(
                 "PUBLIC_BASE_URL: required when Twilio is configured, to check request signatures"
             )
+        if get("TWILIO_SMS_FROM") is not None and twilio_sid is None:
+            raise SettingsError("TWILIO_SMS_FROM: needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
 
         return cls(
             database_url=_parse_database_url(get("DATABASE_URL")),
@@ -131,6 +141,10 @@ class Settings:
                 "WEB_CONCURRENCY", get("WEB_CONCURRENCY"), default=2, low=1, high=64
             ),
             log_level=_parse_log_level(get("LOG_LEVEL")),
+            twilio_voice=_parse_voice(get("TWILIO_VOICE")),
+            twilio_speech_confidence=_parse_confidence(get("TWILIO_SPEECH_CONFIDENCE")),
+            twilio_sms_from=_parse_sms_from(get("TWILIO_SMS_FROM")),
+            spool_dir=Path(get("CARERS_LINE_SPOOL_DIR") or DEFAULT_SPOOL_DIR).resolve(),
         )
 
 
@@ -205,6 +219,45 @@ def _parse_log_level(value: str | None) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
+
+
+def _parse_voice(value: str | None) -> str:
+    """A Twilio <Say> voice: "Polly.Amy", "Polly.Amy-Neural", "Google.en-GB-Standard-A"."""
+    if value is None:
+        return DEFAULT_TWILIO_VOICE
+    if not re.fullmatch(r"[A-Za-z]+(\.[A-Za-z0-9-]+)?", value):
+        raise SettingsError(
+            f"TWILIO_VOICE: expected a Twilio voice name such as Polly.Amy, got {value!r}"
+        )
+    return value
+
+
+def _parse_confidence(value: str | None) -> float:
+    """The speech confidence (0 to 1) below which the phone line checks what it heard."""
+    if value is None:
+        return DEFAULT_SPEECH_CONFIDENCE
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(
+            f"TWILIO_SPEECH_CONFIDENCE: expected a number from 0 to 1, got {value!r}"
+        ) from None
+    if not 0.0 <= number <= 1.0:
+        raise SettingsError(f"TWILIO_SPEECH_CONFIDENCE: expected 0 to 1, got {number}")
+    return number
+
+
+def _parse_sms_from(value: str | None) -> str | None:
+    """The sender of outgoing texts: a Twilio number (+44...) or a Messaging Service SID."""
+    if value is None:
+        return None
+    compact = re.sub(r"[\s()-]", "", value)
+    if re.fullmatch(r"\+[1-9]\d{7,14}", compact) or re.fullmatch(r"MG[0-9a-f]{32}", compact):
+        return compact
+    raise SettingsError(
+        "TWILIO_SMS_FROM: expected a Twilio phone number in international form (+44...) "
+        f"or a Messaging Service SID (MG...), got {value!r}"
+    )
 
 
 def _check_webhook_secret(secret: str) -> None:

@@ -115,6 +115,17 @@ class EndConversation:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ForgetConversation:
+    """The carer asked us to forget this conversation (chat /forget).
+
+    Erase its transcript and what it gathered, and the personal details of its records, except
+    what an open callback, referral or card request still needs to reach the carer.
+    """
+
+    at: datetime
+
+
 Command = (
     SaveCallback
     | SaveReferral
@@ -124,4 +135,5 @@ Command = (
     | RecordUnanswered
     | QueueMessage
     | EndConversation
+    | ForgetConversation
 )

@@ -26,10 +26,14 @@ class ConversationKey:
 
 @dataclass(frozen=True)
 class Started:
-    """A call was answered or a chat began; ``caller`` is the caller ID when the channel has one."""
+    """A call was answered or a chat began; ``caller`` is the caller ID when the channel has one.
+
+    ``entry`` names a main-menu option to open at once (a chat deep link such as "card").
+    """
 
     medium: Medium
     caller: str | None = None
+    entry: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ MENU_NODE = "main.menu"
 CRISIS_NODE = "crisis.start"
 ENDED_NODE = "ended"
 REPEAT_KEY, PERSON_KEY, MENU_KEY = "*", "0", "9"
+ENTRY_ANSWER = "entry"
+"""Where a ``Started`` event's deep link waits until the main menu opens it."""
 REFERENCE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
 REFERENCE_LENGTH = 6
 
@@ -147,6 +149,8 @@ class Node:
 
     id: str = ""
     takes_digits = False
+    entry: str | None = None
+    """A chat command that opens this node from anywhere: ``Chose(entry)``, e.g. from /forget."""
 
     def enter(self, turn: Turn) -> None:
         """Say this node's prompt."""
@@ -367,9 +371,17 @@ def step(
         state.medium, state.caller = event.medium, event.caller
         state.answers.clear()
         state.history.clear()
+        if event.entry:
+            state.answers[ENTRY_ANSWER] = event.entry
         turn.goto(START_NODE, remember=False)
     elif isinstance(event, HungUp):
         _hung_up(turn)
+    elif isinstance(event, Chose) and (entry := _entry_node(event.option, nodes)):
+        if state.node == ENDED_NODE or state.node not in nodes:
+            state.answers.clear()
+            state.history.clear()
+            state.node = ENDED_NODE
+        turn.goto(entry)
     elif state.node == ENDED_NODE or state.node not in nodes:
         state.answers.clear()
         state.history.clear()
@@ -377,6 +389,11 @@ def step(
     elif not _global_rule(turn, event, nodes[state.node]):
         nodes[state.node].handle(turn, event)
     return Outcome(state, tuple(turn.replies), tuple(turn.commands))
+
+
+def _entry_node(option: str, nodes: Mapping[str, Node]) -> str | None:
+    """The node a chat command opens (``Node.entry``), even after the conversation ended."""
+    return next((node.id for node in nodes.values() if node.entry == option), None)
 
 
 def _global_rule(turn: Turn, event: Event, node: Node) -> bool:

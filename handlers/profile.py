@@ -19,6 +19,7 @@ import yaml
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BANK_HOLIDAY_NATIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 SIGNPOST_KINDS = ("young_carers", "parent_carers", "paid_carers", "former_carers")
+STAFF_ALERT_CHANNELS = ("sms", "telegram")
 _UK_PHONE = re.compile(r"^(\+44 ?|0)[0-9 ]{9,13}$")
 _NUMBER_WORDS = (
     "zero",
@@ -116,6 +117,17 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class StaffAlerts:
+    """Where the clock tells the team about the queue (no carer's details ever go in them)."""
+
+    channel: str
+    team: tuple[str, ...]
+    supervisors: tuple[str, ...]
+    due_soon_minutes: int
+    daily_summary_at: time
+
+
+@dataclass(frozen=True)
 class ServiceProfile:
     """One deployment of Carers Line."""
 
@@ -134,6 +146,7 @@ class ServiceProfile:
     emergency_card: EmergencyCardScheme
     eligibility: Eligibility
     retention: Retention
+    staff_alerts: StaffAlerts | None = None
 
     @property
     def holiday_subdivision(self) -> str:
@@ -284,6 +297,33 @@ def parse_profile(raw: object) -> ServiceProfile:
             transcripts_days=retention.integer("transcripts_days", 1, 3650),
             closed_records_years=retention.integer("closed_records_years", 1, 30),
         ),
+        staff_alerts=_staff_alerts(root.child("staff_alerts"))
+        if root.get("staff_alerts") is not None
+        else None,
+    )
+
+
+def _staff_alerts(node: _Node) -> StaffAlerts:
+    channel = node.text("channel")
+    if channel not in STAFF_ALERT_CHANNELS:
+        raise ProfileError(
+            f"profile field {node.path_of('channel')}: expected one of "
+            + ", ".join(STAFF_ALERT_CHANNELS)
+        )
+    recipients = {}
+    for key in ("team", "supervisors"):
+        if channel == "sms":
+            recipients[key] = tuple(node.phone_list(key))
+        else:
+            recipients[key] = tuple(node.chat_id_list(key))
+    return StaffAlerts(
+        channel=channel,
+        team=recipients["team"],
+        supervisors=recipients["supervisors"],
+        due_soon_minutes=node.integer("due_soon_minutes", 15, 1440),
+        daily_summary_at=_parse_time(
+            node.path_of("daily_summary_at"), node.get("daily_summary_at")
+        ),
     )
 
 
@@ -375,6 +415,18 @@ class _Node:
             raise ProfileError(f"profile field {self.path_of(key)}: expected a list of numbers")
         holder = _Node({str(i): item for i, item in enumerate(value)}, self.path_of(key))
         return [holder.phone(str(i)) for i in range(len(value))]
+
+    def chat_id_list(self, key: str) -> list[str]:
+        value = self.required(key)
+        if not isinstance(value, list) or not value:
+            raise ProfileError(f"profile field {self.path_of(key)}: expected a list of chat ids")
+        ids = [str(item) for item in value]
+        for index, chat_id in enumerate(ids):
+            if isinstance(value[index], bool) or not re.fullmatch(r"-?[0-9]{1,20}", chat_id):
+                raise ProfileError(
+                    f"profile field {self.path_of(key)}.{index}: expected a Telegram chat id"
+                )
+        return ids
 
     def email(self, key: str) -> str:
         value = self.text(key)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.commands import (
     Command,
     EndConversation,
+    ForgetConversation,
     QueueMessage,
     RecordFeedback,
     RecordUnanswered,
@@ -28,6 +29,7 @@ from handlers.commands import (
 )
 from handlers.dialog import ConversationKey, Reply, decode_replies, encode_replies
 from handlers.ports import CardOnFile, StoredState
+from store.forget import forget_conversation
 from store.models import (
     ArticleFeedback,
     AuditEvent,
@@ -179,6 +181,8 @@ class SqlTransaction:
         elif isinstance(command, EndConversation):
             conversation.ended_at = command.at
             conversation.ended_reason = command.reason
+        elif isinstance(command, ForgetConversation):
+            forget_conversation(self._session, conversation, command.at)
         self._session.flush()
 
     def replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:

@@ -44,6 +44,7 @@ URGENCIES = ("normal", "urgent")
 ATTEMPT_RESULTS = ("reached", "no_answer", "voicemail_left", "wrong_number", "declined")
 OUTBOX_STATUSES = ("pending", "sent", "dead")
 STAFF_ROLES = ("staff", "supervisor")
+FOLLOW_UP_METHODS = ("letter", "email")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -95,10 +96,11 @@ class Conversation(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     carer_id: Mapped[int | None] = mapped_column(ForeignKey("carers.id"))
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(32))
+    purged_at: Mapped[datetime | None]
 
 
 class ConversationTurn(Base):
@@ -109,7 +111,7 @@ class ConversationTurn(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     direction: Mapped[str] = mapped_column(String(3))
     node: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
@@ -143,11 +145,13 @@ class Referral(Base):
     consent_wording_version: Mapped[str | None] = mapped_column(String(32))
     tell_referrer: Mapped[bool] = mapped_column(Boolean, default=False)
     referrer_told_at: Mapped[datetime | None]
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
     acknowledge_due: Mapped[datetime] = mapped_column(index=True)
     acknowledged_at: Mapped[datetime | None]
     first_contact_due: Mapped[datetime] = mapped_column(index=True)
     first_contact_at: Mapped[datetime | None]
+    acknowledge_alerted_at: Mapped[datetime | None]
+    first_contact_alerted_at: Mapped[datetime | None]
 
 
 class EmergencyCardRequest(Base):
@@ -173,6 +177,7 @@ class EmergencyCardRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class EmergencyCard(Base):
@@ -267,7 +272,7 @@ class Callback(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
     due_by: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(8), default="open")
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
@@ -275,10 +280,13 @@ class Callback(Base):
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     ended_early: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(64))
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
     signposted_to: Mapped[list[Any]] = mapped_column(default=list)
     completed_at: Mapped[datetime | None]
     consent_at: Mapped[datetime | None]
     consent_wording_version: Mapped[str | None] = mapped_column(String(64))
+    reminder_sent_at: Mapped[datetime | None]
+    overdue_alerted_at: Mapped[datetime | None]
 
 
 class CallbackAttempt(Base):
@@ -309,6 +317,28 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FollowUpTask(Base):
+    """A letter or e-mail to send when the phone could not reach the carer (attempt policy)."""
+
+    __tablename__ = "follow_up_tasks"
+    __table_args__ = (
+        _one_of("method", FOLLOW_UP_METHODS),
+        _one_of("status", ("open", "done")),
+        Index("ix_follow_up_tasks_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class UnansweredQuestion(Base):
@@ -381,3 +411,28 @@ class Heartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class TelegramChat(Base):
+    """What the Telegram adapter must remember about a chat between updates.
+
+    ``blocked_at``: the chat blocked the bot, so its messages are not tried again until it
+    writes. ``share_keyboard``: a "Share my number" keyboard is showing and must be taken away.
+    """
+
+    __tablename__ = "telegram_chats"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blocked_at: Mapped[datetime | None]
+    share_keyboard: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """A clock job that runs once per period (the daily summary): the last period it ran for."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32))
+    ran_at: Mapped[datetime]

@@ -10,11 +10,13 @@ from handlers.flows import (
     answerphone,
     callback,
     card_activation,
+    confirmations,
     crisis,
     emergency_card,
     information,
     main_menu,
     person,
+    privacy,
     referral,
 )
 
@@ -28,6 +30,8 @@ FLOWS = (
     callback,
     answerphone,
     crisis,
+    privacy,
+    confirmations,
 )
 
 

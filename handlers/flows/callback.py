@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from handlers.engine import Choice, Node, Turn
+from handlers.flows.confirmations import offer_text
 from handlers.flows.nodes import AskNode, MenuNode, PhoneNode, yes_no
 from handlers.phones import spoken_phone
 from handlers.profile import spoken_time
@@ -135,7 +136,8 @@ def _save(turn: Turn) -> None:
     reference = turn.save_callback("C", "callback", turn.answers.get("reason"), due, window=chosen)
     spelled = turn.reference_words(reference)
     turn.say("callback_saved", when=_when(turn), reference=spelled)
-    turn.goto("main.anything_else")
+    phone = turn.answers.get("phone")
+    turn.goto(offer_text(turn, "callback", reference, phone, due, "main.anything_else", chosen))
 
 
 def _at_risk(turn: Turn) -> None:

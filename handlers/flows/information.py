@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from handlers.commands import QueueMessage, RecordFeedback, RecordUnanswered
 from handlers.dialog import Event, Said, ShowArticle
 from handlers.engine import Choice, Node, Turn
+from handlers.flows.confirmations import can_take_texts
 from handlers.flows.nodes import MenuNode, PhoneNode, yes_no
 from knowledge.loader import Article
 
@@ -192,13 +193,22 @@ def _send_sms(turn: Turn) -> None:
 def _queue_sms(turn: Turn) -> None:
     article = turn.context.knowledge.articles[str(turn.answers.get("article"))]
     recipient = str(turn.answers.get("sms_phone"))
+    if not can_take_texts(recipient):
+        turn.answers.pop("sms_phone", None)
+        declined = turn.answers.setdefault("_declined_caller_id", [])
+        if "sms_phone" not in declined:
+            declined.append("sms_phone")
+        turn.no_match(key="text_not_mobile")
+        return
+    link = article.sources[0].url if article.sources else turn.context.profile.website
+    text = turn.context.knowledge.prompts.text(
+        "text_article", "chat", title=article.title, summary=article.voice_summary, link=link
+    )
     turn.command(
         QueueMessage(
             channel="sms",
             recipient=recipient,
-            text=turn.context.knowledge.prompts.text(
-                "info_sms", "chat", title=article.title, summary=article.voice_summary
-            ),
+            text=text,
             dedupe_key=f"info-sms:{recipient}:{article.id}:{turn.now.isoformat()}",
             at=turn.now,
         )

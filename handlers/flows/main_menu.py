@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers.dialog import Event
-from handlers.engine import Choice, Node, Turn
+from handlers.engine import ENTRY_ANSWER, Choice, Node, Turn
 from handlers.flows.nodes import MenuNode
 
 
@@ -35,6 +35,15 @@ class MainMenu(MenuNode):
 
     def __init__(self) -> None:
         super().__init__("main.menu", "main_menu", ())
+
+    def enter(self, turn: Turn) -> None:
+        """Offer the menu, or open the option a chat deep link named ("/start card")."""
+        entry = turn.answers.pop(ENTRY_ANSWER, None)
+        chosen = next((choice for choice in self.choices(turn) if choice.id == entry), None)
+        if chosen is not None:
+            turn.go(chosen.target)
+            return
+        super().enter(turn)
 
     def choices(self, turn: Turn) -> Sequence[Choice]:
         """The menu for now."""

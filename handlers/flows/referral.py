@@ -21,6 +21,7 @@ from typing import Any
 from handlers.commands import Consent, SaveReferral
 from handlers.dialog import Event, Keyed, NoInput, Said
 from handlers.engine import Choice, Node, Target, Turn, match_choice
+from handlers.flows.confirmations import offer_text
 from handlers.flows.nodes import AskNode, MenuNode, PhoneNode, answer, is_skip
 from handlers.phones import phone_ending, spoken_phone
 
@@ -488,7 +489,11 @@ def _save(turn: Turn) -> None:
     spelled = turn.reference_words(reference)
     saved = "referral_saved_other" if source != "self" else "referral_saved"
     turn.say(saved, reference=spelled, when=turn.callback_promise(callback_due))
-    _leave(turn, "main.anything_else")
+    caller_phone = answers.get("referrer_phone" if source != "self" else "phone")
+    _leave(
+        turn,
+        offer_text(turn, "referral", reference, caller_phone, callback_due, "main.anything_else"),
+    )
 
 
 NODES: tuple[Node, ...] = (
