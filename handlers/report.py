@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from handlers.callbacks import SERVICES
 from handlers.hours import DueByRules, WorkingCalendar
 from handlers.ports import CarerFacts, ReportRows, ReportSource
 from knowledge.base import KnowledgeBase
@@ -369,7 +370,11 @@ def compile_report(
             )
         ),
         signposting=_most_first(
-            Counter(service for row in signposted for service in row.signposted_to)
+            Counter(
+                SERVICES.get(service, service)
+                for row in signposted
+                for service in row.signposted_to
+            )
         ),
         breakdown=_breakdown(measures, rows.carers),
     )

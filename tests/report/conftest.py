@@ -96,7 +96,7 @@ def seed_quarter(records: Records, knowledge) -> None:
         "2026-07-08T17:00",
         status="done",
         completed="2026-07-08T10:00",
-        signposted_to=["Westshire Dementia Support", "Citizens Advice Westshire"],
+        signposted_to=["Westshire Dementia Support", "benefits_advice"],
         reference="C1",
         carer_id=w1,
     )

@@ -54,8 +54,8 @@ def test_the_csv_is_one_figure_per_row_under_one_header(report_of):
         "K10",
         "carers",
         "service",
-        "Citizens Advice Westshire",
-        "2",
+        "Benefits and money advice",
+        "1",
     ] in rows
     assert ["demographics", "K10", "Calls and chats", "all", "Total", "14"] in rows
     assert ["demographics", "K10", "Calls and chats", "Gender", "Woman", "[c]"] in rows

@@ -140,7 +140,7 @@ def test_the_other_tables_carry_the_figures(page):
     assert ["of which the number was not on file", "1"] in table(page, "The emergency card")
     assert ["Carer's Allowance", "3"] in table(page, "Topics asked about")
     assert ["Carer's Allowance", "2", "1"] in table(page, 'Answers to "Did that help?"')
-    assert ["Citizens Advice Westshire", "2"] in table(page, "Services carers were referred")
+    assert ["Benefits and money advice", "1"] in table(page, "Services carers were referred")
     demographics = table(page, "Counts by demographic")
     assert demographics[1][:3] == ["Everyone", "14", "7"]
     woman = next(row for row in demographics if row[0] == "Woman")
