@@ -33,9 +33,25 @@ class KnowledgeBase:
         return self.index.search(query, limit)
 
 
+_LOADED: dict[tuple[tuple[tuple[str, str], ...], Path, Path], KnowledgeBase] = {}
+
+
 def load_knowledge(
     values: dict[str, str], root: Path = KNOWLEDGE_DIR, articles_dir: Path = ARTICLES_DIR
 ) -> KnowledgeBase:
+    """The knowledge base for these placeholder values, loaded once per process.
+
+    Loading validates every file and builds the search index (most of a second), so each
+    process does it once per deployment's values; every app, clock or CLI runtime built later in
+    the same process shares the same immutable knowledge base.
+    """
+    key = (tuple(sorted(values.items())), root, articles_dir)
+    if key not in _LOADED:
+        _LOADED[key] = _load(values, root, articles_dir)
+    return _LOADED[key]
+
+
+def _load(values: dict[str, str], root: Path, articles_dir: Path) -> KnowledgeBase:
     """Load and validate the whole knowledge base, filling placeholders from ``values``."""
     topics = load_topics(root / "topics.yaml")
     articles = load_articles(values, topics.ids(), articles_dir)

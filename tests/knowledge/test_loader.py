@@ -142,3 +142,11 @@ def test_hard_reading_fails_the_plain_english_check(tmp_path, values):
         str(p) for p in check_knowledge(values, date(2026, 11, 23), KNOWLEDGE_DIR, articles)
     ]
     assert any("reading ease" in line for line in problems)
+
+
+def test_the_knowledge_base_is_loaded_once_per_process_for_the_same_values(values):
+    first = load_knowledge(values)
+    assert load_knowledge(dict(values)) is first
+    other = dict(values, service_name="Another Carers Service")
+    assert load_knowledge(other) is not first
+    assert "Another Carers Service" in load_knowledge(other).prompts.text("greeting", "chat")
