@@ -91,6 +91,17 @@ def test_production_sets_secure_cookies(db, settings, clock):
     prod = replace(settings, environment="production", secret_key="k" * 40)
     app = create_app(prod, clock=clock, engine=db.engine)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert "max-age=" in app.test_client().get("/").headers["Strict-Transport-Security"]
+
+
+def test_every_page_forbids_inline_script_and_framing(app):
+    for path in ("/", "/healthz", "/console/login"):
+        headers = app.test_client().get(path).headers
+        policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
+        assert policy["script-src"] == "'self'"
+        assert policy["frame-ancestors"] == "'none'"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "Strict-Transport-Security" not in headers
 
 
 def test_json_logs_mask_personal_data():
