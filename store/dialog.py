@@ -28,11 +28,11 @@ from handlers.commands import (
     SaveReferral,
 )
 from handlers.dialog import ConversationKey, Reply, decode_replies, encode_replies
-from handlers.ports import CardOnFile, StoredState
+from handlers.ports import Actor, CardOnFile, StoredState
+from store.audit import add_audit
 from store.forget import forget_conversation
 from store.models import (
     ArticleFeedback,
-    AuditEvent,
     Callback,
     CardActivation,
     Carer,
@@ -40,12 +40,12 @@ from store.models import (
     ConversationTurn,
     EmergencyCard,
     EmergencyCardRequest,
-    OutboxMessage,
     ProcessedWebhook,
     Referral,
     UnansweredQuestion,
     Voicemail,
 )
+from store.outbox import add_to_outbox
 
 MAX_TRANSCRIPT_CHARACTERS = 4000
 
@@ -376,34 +376,26 @@ class SqlTransaction:
         )
 
     def _queue(self, command: QueueMessage) -> None:
-        exists = self._session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == command.dedupe_key)
-        )
-        if exists:
-            return
-        self._session.add(
-            OutboxMessage(
-                channel=command.channel,
-                recipient=command.recipient,
-                payload={"text": command.text, **command.extra},
-                dedupe_key=command.dedupe_key,
-                next_attempt_at=command.at,
-                created_at=command.at,
-            )
+        add_to_outbox(
+            self._session,
+            command.channel,
+            command.recipient,
+            {"text": command.text, **command.extra},
+            command.at,
+            command.dedupe_key,
         )
 
     def _audit(
         self, subject: str, subject_id: int, action: str, conversation: Conversation, at: datetime
     ) -> None:
-        self._session.add(
-            AuditEvent(
-                at=at,
-                actor=f"carer:{conversation.channel}",
-                action=action,
-                subject_type=subject,
-                subject_id=subject_id,
-                detail={"conversation_id": conversation.id},
-            )
+        add_audit(
+            self._session,
+            Actor(None, f"carer:{conversation.channel}"),
+            action,
+            subject,
+            subject_id,
+            at,
+            {"conversation_id": conversation.id},
         )
 
 

@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from handlers.ports import Actor
+from store.audit import add_audit
 from store.models import (
-    AuditEvent,
     Callback,
     Carer,
     Conversation,
@@ -109,15 +110,14 @@ def forget_conversation(session: Session, conversation: Conversation, at: dateti
         unanswered_questions=questions,
         outbox_messages=outbox,
     )
-    session.add(
-        AuditEvent(
-            at=at,
-            actor=f"carer:{conversation.channel}",
-            action="forgotten",
-            subject_type="conversation",
-            subject_id=conversation.id,
-            detail=asdict(report),
-        )
+    add_audit(
+        session,
+        Actor(None, f"carer:{conversation.channel}"),
+        "forgotten",
+        "conversation",
+        conversation.id,
+        at,
+        asdict(report),
     )
     session.flush()
     return report

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dialog import ConversationKey
 from handlers.ports import (
+    Actor,
     AlertKind,
     Expired,
     IdleConversation,
@@ -48,8 +49,8 @@ from handlers.ports import (
     ReferralDue,
     StaffMessage,
 )
+from store.audit import add_audit
 from store.models import (
-    AuditEvent,
     Callback,
     CallbackAttempt,
     CardActivation,
@@ -67,6 +68,7 @@ from store.models import (
     UnansweredQuestion,
     Voicemail,
 )
+from store.outbox import add_to_outbox
 from store.types import UTCDateTime
 
 log = logging.getLogger("carers_line.clock")
@@ -86,15 +88,13 @@ def _queue_messages(
 ) -> None:
     """Add staff messages to the outbox in the caller's transaction."""
     for message in messages:
-        session.add(
-            OutboxMessage(
-                channel=message.channel,
-                recipient=message.recipient,
-                payload={"text": message.text},
-                dedupe_key=f"{dedupe}:{message.channel}:{message.recipient}"[:128],
-                next_attempt_at=at,
-                created_at=at,
-            )
+        add_to_outbox(
+            session,
+            message.channel,
+            message.recipient,
+            {"text": message.text},
+            at,
+            f"{dedupe}:{message.channel}:{message.recipient}"[:128],
         )
 
 
@@ -162,19 +162,18 @@ class SqlAlerts:
             if _rowcount(session.execute(claim)) != 1:
                 return False
             _queue_messages(session, messages, at, f"alert:{kind}:{subject_id}")
-            session.add(
-                AuditEvent(
-                    at=at,
-                    actor=CLOCK_ACTOR,
-                    action=f"alert_{kind}",
-                    subject_type=subject,
-                    subject_id=subject_id,
-                    detail={
-                        **detail,
-                        "sent_to": len(messages),
-                        "channel": messages[0].channel if messages else None,
-                    },
-                )
+            add_audit(
+                session,
+                Actor(None, CLOCK_ACTOR),
+                f"alert_{kind}",
+                subject,
+                subject_id,
+                at,
+                {
+                    **detail,
+                    "sent_to": len(messages),
+                    "channel": messages[0].channel if messages else None,
+                },
             )
         return True
 

@@ -21,6 +21,31 @@ from store.models import OutboxMessage
 MAX_ERROR_CHARACTERS = 500
 
 
+def add_to_outbox(
+    session: Session,
+    channel: str,
+    recipient: str,
+    payload: Mapping[str, Any],
+    at: datetime,
+    dedupe_key: str | None = None,
+) -> None:
+    """Add a message inside the caller's transaction; a repeated ``dedupe_key`` adds nothing."""
+    if dedupe_key and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return
+    session.add(
+        OutboxMessage(
+            channel=channel,
+            recipient=recipient,
+            payload=dict(payload),
+            dedupe_key=dedupe_key,
+            next_attempt_at=at,
+            created_at=at,
+        )
+    )
+
+
 class SqlOutbox:
     """The ``outbox`` table behind ``handlers.ports.Outbox``."""
 
@@ -37,20 +62,7 @@ class SqlOutbox:
     ) -> None:
         """Add a message; a repeated ``dedupe_key`` adds nothing."""
         with self._sessions.begin() as session:
-            if dedupe_key and session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-            ):
-                return
-            session.add(
-                OutboxMessage(
-                    channel=channel,
-                    recipient=recipient,
-                    payload=dict(payload),
-                    dedupe_key=dedupe_key,
-                    next_attempt_at=at,
-                    created_at=at,
-                )
-            )
+            add_to_outbox(session, channel, recipient, payload, at, dedupe_key)
 
     def waiting(self, channel: str, recipient: str) -> bool:
         """True when a message for this recipient has not gone yet."""

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.engine import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from handlers.phones import clean_phone
-from handlers.ports import KeptRecording, KeptTranscript
+from handlers.ports import Actor, KeptRecording, KeptTranscript
+from store.audit import add_audit
 from store.models import (
-    AuditEvent,
     Callback,
     Conversation,
     EmergencyCardRequest,
@@ -150,15 +150,14 @@ class SqlVoicemails:
         )
         session.add(callback)
         session.flush()
-        session.add(
-            AuditEvent(
-                at=recording.received_at,
-                actor="carer:voice",
-                action="created",
-                subject_type="callback",
-                subject_id=callback.id,
-                detail={"conversation_id": voicemail.conversation_id, "via": "fail-safe"},
-            )
+        add_audit(
+            session,
+            Actor(None, "carer:voice"),
+            "created",
+            "callback",
+            callback.id,
+            recording.received_at,
+            {"conversation_id": voicemail.conversation_id, "via": "fail-safe"},
         )
         return callback.reference
 
