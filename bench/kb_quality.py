@@ -1,6 +1,10 @@
 """Print the knowledge-base search's accuracy on the labelled question set.
 
 Usage: .venv/bin/python bench/kb_quality.py [--questions bench/kb_questions.yaml] [--misses]
+       [--half dev|check|all] [--confusion]
+
+The question set splits deterministically into two halves by a hash of each question: tune only
+while looking at the "dev" half, and keep a change only if the "check" half agrees.
 
 Figures: top-1 and top-3 topic accuracy (in-scope questions), urgent recall, false-urgent rate
 (over non-urgent questions), out-of-scope handling, how often it asked to clarify, and each
@@ -10,8 +14,10 @@ figure against its target.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -20,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from handlers.profile import load_profile  # noqa: E402
-from knowledge.base import load_knowledge  # noqa: E402
+from knowledge.base import KnowledgeBase, load_knowledge  # noqa: E402
 from settings import DEFAULT_PROFILE_PATH  # noqa: E402
 
 URGENT = "crisis-urgent-help"
@@ -34,23 +40,51 @@ TARGETS = {
 }
 
 
-def main() -> None:
-    """Run every labelled question through the search and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "kb_questions.yaml")
-    parser.add_argument("--misses", action="store_true", help="list the questions it got wrong")
-    args = parser.parse_args()
+def half_of(question: str) -> str:
+    """Which half a question belongs to: "dev" or "check", fixed by a hash of its text."""
+    digest = hashlib.sha256(question.encode("utf-8")).digest()
+    return "dev" if digest[0] % 2 == 0 else "check"
 
-    questions = yaml.safe_load(args.questions.read_text(encoding="utf-8"))
-    kb = load_knowledge(load_profile(DEFAULT_PROFILE_PATH).placeholders())
-    counts: Counter[str] = Counter()
-    misses: list[str] = []
+
+@dataclass
+class Evaluation:
+    """What the search did with a set of labelled questions."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    confused: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def figures(self) -> dict[str, float]:
+        """Each figure the targets name."""
+        counts = self.counts
+        return {
+            "top-1 accuracy": counts["top1"] / max(counts["in scope"], 1),
+            "top-3 accuracy": counts["top3"] / max(counts["in scope"], 1),
+            "urgent recall": counts["urgent found"] / max(counts["urgent"], 1),
+            "false-urgent rate": counts["false urgent"] / max(counts["not urgent"], 1),
+            "out-of-scope handled": counts["out handled"] / max(counts["out"], 1),
+        }
+
+
+def load_questions(path: Path, half: str) -> list[dict[str, str]]:
+    """The labelled questions of one half ("dev", "check") or of both ("all")."""
+    return [
+        item
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))
+        if half == "all" or half_of(item["q"]) == half
+    ]
+
+
+def evaluate(kb: KnowledgeBase, questions: list[dict[str, str]]) -> Evaluation:
+    """Run every question through the search and count what it got right."""
+    result = Evaluation()
+    counts, misses = result.counts, result.misses
     for item in questions:
         question, expected = item["q"], item["topic"]
         answer = kb.search(question, limit=3)
         topics = [hit.topic for hit in (answer.choices if answer.clarify else answer.hits)]
-        if answer.clarify:
-            counts["clarify"] += 1
+        counts["questions"] += 1
+        counts["clarify"] += answer.clarify
         if expected == URGENT and item.get("kind") == "urgent":
             counts["urgent"] += 1
             counts["urgent found"] += answer.urgent
@@ -68,34 +102,48 @@ def main() -> None:
                 misses.append(f"ANSWERED OOS   {question}  -> {topics[:1]}")
             continue
         counts["in scope"] += 1
-        top1 = not answer.urgent and not answer.out_of_scope and topics[:1] == [expected]
-        top3 = not answer.urgent and not answer.out_of_scope and expected in topics[:3]
+        answered = not answer.urgent and not answer.out_of_scope
+        top1 = answered and topics[:1] == [expected]
         counts["top1"] += top1
-        counts["top3"] += top3
+        counts["top3"] += answered and expected in topics[:3]
         if not top1:
+            got = "out-of-scope" if answer.out_of_scope else topics[0]
+            result.confused[(expected, got)] += 1
             why = "out of scope" if answer.out_of_scope else f"-> {topics}"
             misses.append(f"WRONG  {expected:<34} {question}  {why}")
+    return result
 
-    figures = {
-        "top-1 accuracy": counts["top1"] / counts["in scope"],
-        "top-3 accuracy": counts["top3"] / counts["in scope"],
-        "urgent recall": counts["urgent found"] / max(counts["urgent"], 1),
-        "false-urgent rate": counts["false urgent"] / max(counts["not urgent"], 1),
-        "out-of-scope handled": counts["out handled"] / max(counts["out"], 1),
-    }
-    print(
-        f"questions: {len(questions)} (in scope {counts['in scope']}, urgent {counts['urgent']}, "
-        f"out of scope {counts['out']}); articles: {len(kb.articles)}"
+
+def main() -> None:
+    """Run the chosen half of the labelled questions through the search and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "kb_questions.yaml")
+    parser.add_argument("--half", choices=("dev", "check", "all"), default="all")
+    parser.add_argument("--misses", action="store_true", help="list the questions it got wrong")
+    parser.add_argument(
+        "--confusion", action="store_true", help="count (expected, top answer) pairs it confused"
     )
-    for name, value in figures.items():
+    args = parser.parse_args()
+
+    kb = load_knowledge(load_profile(DEFAULT_PROFILE_PATH).placeholders())
+    result = evaluate(kb, load_questions(args.questions, args.half))
+    counts = result.counts
+    print(
+        f"half: {args.half}; questions: {counts['questions']} (in scope {counts['in scope']}, "
+        f"urgent {counts['urgent']}, out of scope {counts['out']}); articles: {len(kb.articles)}"
+    )
+    for name, value in result.figures().items():
         target, sense = TARGETS[name]
         met = value >= target if sense == ">=" else value <= target
         print(
             f"{name:<22} {value:6.3f}   target {sense} {target:.2f}   {'met' if met else 'NOT MET'}"
         )
-    print(f"{'asked to clarify':<22} {counts['clarify'] / len(questions):6.3f}")
+    print(f"{'asked to clarify':<22} {counts['clarify'] / max(counts['questions'], 1):6.3f}")
     if args.misses:
-        print("\n".join(["", *misses]))
+        print("\n".join(["", *result.misses]))
+    if args.confusion:
+        pairs = result.confused.most_common()
+        print("\n".join(["", *(f"{n:3}  {wanted} -> {got}" for (wanted, got), n in pairs)]))
 
 
 if __name__ == "__main__":

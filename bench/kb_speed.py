@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from handlers.profile import load_profile  # noqa: E402
 from knowledge.base import load_knowledge  # noqa: E402
+from knowledge.loader import load_not_ours  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
 from settings import DEFAULT_PROFILE_PATH  # noqa: E402
 
@@ -85,7 +86,7 @@ def main() -> None:
             )
         )
     started = time.perf_counter()
-    big = SearchIndex(synthetic, kb.crisis)
+    big = SearchIndex(synthetic, kb.crisis, load_not_ours())
     build_ms = (time.perf_counter() - started) * 1000
     print(f"build index, {len(synthetic)} articles: {build_ms:.0f} ms")
     p50, p99 = measure(big, questions, 1)

@@ -12,6 +12,7 @@ from knowledge.loader import (
     Article,
     Topics,
     load_articles,
+    load_not_ours,
     load_topics,
 )
 from knowledge.prompts import Prompts, load_prompts
@@ -61,5 +62,5 @@ def _load(values: dict[str, str], root: Path, articles_dir: Path) -> KnowledgeBa
         articles={article.id: article for article in articles},
         crisis=crisis,
         prompts=load_prompts(values, root / "prompts"),
-        index=SearchIndex(articles, crisis),
+        index=SearchIndex(articles, crisis, load_not_ours(root / "not_ours.yaml")),
     )

@@ -19,6 +19,7 @@ from knowledge.loader import (
     KNOWLEDGE_DIR,
     Article,
     KnowledgeError,
+    load_not_ours,
     load_topics,
     parse_article,
     unknown_placeholders,
@@ -78,6 +79,7 @@ def check_knowledge(
         problems.extend(_check_article(article, values, today))
     problems.extend(_check_across(articles, topics.ids()))
     problems.extend(_check_crisis(values, today, root))
+    problems.extend(_check_not_ours(root))
     problems.extend(_check_prompts(values, root))
     return sorted(problems, key=lambda p: (p.level != "error", p.where))
 
@@ -138,6 +140,14 @@ def _check_across(articles: list[Article], topic_ids: set[str]) -> list[Problem]
                 Problem("error", "articles", f"phrase {phrase!r} is in {', '.join(sorted(ids))}")
             )
     return found
+
+
+def _check_not_ours(root: Path) -> list[Problem]:
+    try:
+        load_not_ours(root / "not_ours.yaml")
+    except KnowledgeError as error:
+        return [Problem("error", "not_ours.yaml", str(error).split(": ", 1)[-1])]
+    return []
 
 
 def _check_crisis(values: dict[str, str], today: date, root: Path) -> list[Problem]:

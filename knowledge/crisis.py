@@ -10,12 +10,13 @@ wordings: ``*`` stands for exactly one word and ``...`` for up to four words, so
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, read_yaml
-from knowledge.text import canonical, contains_phrase, fill_placeholders, normalise
+from knowledge.text import canonical, fill_placeholders, normalise
 
 CATEGORIES = (
     "suicide",
@@ -38,23 +39,28 @@ class CrisisMatch:
 
 
 class _PhraseIndex:
-    """Phrases indexed by their first word, so a text is scanned once, word by word."""
+    """Phrases indexed by their rarest word, so a text is scanned once and most phrases skipped.
+
+    Each phrase is filed under the word that the fewest phrases share; a text word then only
+    brings up the phrases filed under it, checked at the place that word has in the phrase.
+    """
 
     def __init__(self, phrases: list[tuple[str, str]]) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        for category, phrase in phrases:
-            words = tuple(phrase.split(" "))
-            self._by_first.setdefault(words[0], []).append((words, category, phrase))
-        for candidates in self._by_first.values():
-            candidates.sort(key=lambda item: -len(item[0]))
+        split = [(tuple(phrase.split(" ")), category, phrase) for category, phrase in phrases]
+        frequency = Counter(word for words, _category, _phrase in split for word in set(words))
+        self._by_anchor: dict[str, list[tuple[tuple[str, ...], int, str, str]]] = {}
+        for words, category, phrase in split:
+            offset = min(range(len(words)), key=lambda at: frequency[words[at]])
+            self._by_anchor.setdefault(words[offset], []).append((words, offset, category, phrase))
 
     def spans(self, words: list[str]) -> list[tuple[int, int, str, str]]:
-        """Every (start, end, category, phrase) found in ``words``, longest first per start."""
+        """Every (start, end, category, phrase) found in ``words``."""
         found = []
-        for start, word in enumerate(words):
-            for phrase_words, category, phrase in self._by_first.get(word, ()):
+        for position, word in enumerate(words):
+            for phrase_words, offset, category, phrase in self._by_anchor.get(word, ()):
+                start = position - offset
                 end = start + len(phrase_words)
-                if tuple(words[start:end]) == phrase_words:
+                if start >= 0 and tuple(words[start:end]) == phrase_words:
                     found.append((start, end, category, phrase))
         return found
 
@@ -124,12 +130,12 @@ def load_crisis_list(
     if not phrases:
         raise KnowledgeError(f"{path.name}: no crisis phrases")
     not_crisis = tuple(_normalised(path, str(phrase)) for phrase in raw.get("not_crisis") or [])
+    harmless_index = _PhraseIndex([("", harmless) for harmless in not_crisis])
     for _category, phrase in phrases:
-        for harmless in not_crisis:
-            if contains_phrase(phrase, harmless):
-                raise KnowledgeError(
-                    f"{path.name}: not_crisis {harmless!r} would hide crisis phrase {phrase!r}"
-                )
+        for _start, _end, _none, harmless in harmless_index.spans(phrase.split(" ")):
+            raise KnowledgeError(
+                f"{path.name}: not_crisis {harmless!r} would hide crisis phrase {phrase!r}"
+            )
     message = raw.get("message")
     if not isinstance(message, dict) or not message.get("chat") or not message.get("voice"):
         raise KnowledgeError(f"{path.name}: message needs 'chat' and 'voice' texts")

@@ -192,6 +192,38 @@ def parse_article(path: Path, values: dict[str, str], topic_ids: set[str]) -> Ar
     )
 
 
+@dataclass(frozen=True)
+class NotOurs:
+    """A subject we do not advise on, with how people ask about it (``not_ours.yaml``)."""
+
+    id: str
+    phrases: tuple[str, ...]
+
+
+def load_not_ours(path: Path = KNOWLEDGE_DIR / "not_ours.yaml") -> tuple[NotOurs, ...]:
+    """The subjects we do not advise on, validated."""
+    raw = read_yaml(path)
+    subjects = raw.get("subjects") if isinstance(raw, dict) else None
+    if not isinstance(subjects, list) or not subjects:
+        raise KnowledgeError(f"{path.name}: expected a list of 'subjects'")
+    loaded = []
+    for index, entry in enumerate(subjects):
+        phrases = entry.get("phrases") if isinstance(entry, dict) else None
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("id"), str)
+            or not _ID.match(entry["id"])
+            or not isinstance(phrases, list)
+            or not phrases
+            or not all(isinstance(phrase, str) and phrase.strip() for phrase in phrases)
+        ):
+            raise KnowledgeError(
+                f"{path.name}: subjects[{index}] needs a kebab-case 'id' and a list of 'phrases'"
+            )
+        loaded.append(NotOurs(entry["id"], tuple(phrase.strip() for phrase in phrases)))
+    return tuple(loaded)
+
+
 def unknown_placeholders(text: str, values: dict[str, str]) -> set[str]:
     """Placeholder names in ``text`` that the deployment has no value for."""
     return {name for name in PLACEHOLDER.findall(text) if name not in values}

@@ -4,23 +4,27 @@ How a question is answered:
 
 1. Crisis detection runs first, by explicit phrase rules (``knowledge.crisis``); a match sets
    ``urgent`` whatever else the question says.
-2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words
-   mapped), each word is lightly stemmed, and words of five or more letters that are neither
-   English (the CMU dictionary's word list) nor used by the knowledge base are
-   corrected to the nearest word the knowledge base uses with the same first letter (rapidfuzz
-   ratio: 85 for words of five or six letters, 80 for longer ones; shorter words are left alone).
+2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words,
+   misspellings and number words mapped), misspelt long words are corrected towards the
+   knowledge base's words (``knowledge.spelling``), and words are stemmed (``knowledge.terms``).
+   Article phrases go through the same steps, so a question and a phrase meet half way.
 3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
-   over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of its
-   phrases. Scores are combined into 0..1.
-4. Too little in common with any article (low score, or most of the question's weight in words
-   the knowledge base never uses) gives ``out_of_scope``: say so and offer a person, never guess.
-   When the best articles from different topics score too close, ``clarify`` offers 2-3 choices.
+   over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of
+   its phrases (both already normalised, so ``processor=None``). Scores are combined into
+   0..1. In a long question of several sentences the last sentence's terms count twice: that
+   is usually where the question is asked.
+4. Subjects we do not advise on (``not_ours.yaml``) are ranked alongside the articles. When one
+   of them scores at least as well as the best article, or the best article scores too low, or
+   most of the question's weight is in words the knowledge base never uses, the answer is
+   ``out_of_scope``: say so and offer a person, never guess. When the best articles from
+   different topics score too close, ``clarify`` offers 2-3 choices.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,26 +32,27 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.crisis import CrisisList, CrisisMatch
-from knowledge.english import english_words
-from knowledge.loader import Article
-from knowledge.text import LANGUAGE, canonical
+from knowledge.loader import Article, NotOurs
+from knowledge.spelling import Speller
+from knowledge.terms import content_terms
+from knowledge.text import canonical
 
 MIN_QUERY_CHARACTERS = 3
 OUT_OF_SCOPE_BELOW = 0.40
+NOT_OURS_MARGIN = 0.0
+LONG_QUESTION_TERMS = 12
+_SENTENCE_END = re.compile(r"[.?!]+\s")
 MIN_COVERAGE = 0.45
 CLARIFY_GAP = 0.035
 CLARIFY_CEILING = 0.62
-MIN_CORRECTABLE_LENGTH = 5
-MAX_REMEMBERED_CORRECTIONS = 50_000
-SHORTLIST = 15
+AGREEING_ARTICLES = 3
+SHORTLIST = 10
 BM25_K1 = 1.2
 BM25_B = 0.6
 WEIGHT_PHRASES = 0.45
 WEIGHT_BODY = 0.25
 WEIGHT_FUZZY = 0.3
 CRISIS_TOPIC = "crisis-urgent-help"
-
-STOPWORDS = LANGUAGE.stopwords
 
 
 @dataclass(frozen=True)
@@ -94,30 +99,6 @@ class Answer:
         }
 
 
-def stem(word: str) -> str:
-    """A light English stemmer: enough to fold plurals and -ing/-ed forms together."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, replacement, min_stem in (
-        ("ies", "y", 3),
-        ("ing", "", 4),
-        ("ed", "", 4),
-        ("es", "", 4),
-        ("s", "", 3),
-        ("ly", "", 4),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            return word[: len(word) - len(suffix)] + replacement
-    return word
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed, stopword-free terms of already canonical text."""
-    return [stem(word) for word in text.split() if word not in STOPWORDS and len(word) > 1]
-
-
 class _Bm25:
     """BM25 over one field of every article; each posting holds its precomputed weight."""
 
@@ -159,53 +140,48 @@ class _Bm25:
 class SearchIndex:
     """Everything the search needs, built once at start-up from the loaded articles."""
 
-    def __init__(self, articles: Sequence[Article], crisis: CrisisList) -> None:
+    def __init__(
+        self, articles: Sequence[Article], crisis: CrisisList, not_ours: Sequence[NotOurs] = ()
+    ) -> None:
         self.articles = list(articles)
         self.crisis = crisis
-        phrase_docs: list[list[str]] = []
-        body_docs: list[list[str]] = []
-        self._phrases: list[list[str]] = []
-        for article in self.articles:
-            phrases = [canonical(phrase) for phrase in article.phrases]
-            title = canonical(article.title)
-            self._phrases.append([*phrases, title])
-            phrase_docs.append(content_terms(" ".join([*phrases, title, title])))
-            body_docs.append(content_terms(canonical(f"{article.voice_summary} {article.body}")))
-        self._by_phrase = _Bm25(phrase_docs)
-        self._by_body = _Bm25(body_docs)
-        words: set[str] = set()
-        for doc in (*self._phrases,):
-            for text in doc:
-                words.update(text.split())
-        for article in self.articles:
-            words.update(canonical(article.body).split())
-        # Typos rarely change a word's first letter: compare only with words that share it and
-        # are within two letters of its length.
-        self._similar: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in sorted(words):
-            for length in range(len(word) - 2, len(word) + 3):
-                self._similar[(word[0], length)].append(word)
-        self._corrections: dict[str, str] = {}
-        self._english = english_words()
-        self._known_words = frozenset(words)
+        bodies = [canonical(f"{article.voice_summary} {article.body}") for article in articles]
+        titles = [canonical(article.title) for article in articles]
+        written = {word for text in (*bodies, *titles) for word in text.split()}
+        phrase_speller = Speller(written)
+        # One document per article (its phrases and title), then one per subject we do not
+        # advise on (its phrases, standing in for a body too): both are ranked alike.
+        self._phrases: list[list[str]] = [
+            [*(phrase_speller.correct(canonical(phrase)) for phrase in article.phrases), title]
+            for article, title in zip(articles, titles, strict=True)
+        ] + [[phrase_speller.correct(canonical(phrase)) for phrase in s.phrases] for s in not_ours]
+        bodies += [" ".join(phrases) for phrases in self._phrases[len(articles) :]]
+        self._by_phrase = _Bm25(
+            [content_terms(" ".join([*phrases, phrases[-1]])) for phrases in self._phrases]
+        )
+        self._by_body = _Bm25([content_terms(body) for body in bodies])
+        self._speller = Speller(
+            written
+            | {word for phrases in self._phrases for text in phrases for word in text.split()}
+        )
         self._known_terms = frozenset(self._by_phrase.idf) | frozenset(self._by_body.idf)
         self._max_idf = max(self._by_body.idf.values(), default=1.0)
 
     def search(self, query: str, limit: int = 3) -> Answer:
         """Rank articles for a question (see the module docstring)."""
         crisis = self.crisis.detect(query)
-        text = self._correct(canonical(query))
+        text = self._speller.correct(canonical(query))
         if len(text.replace(" ", "")) < MIN_QUERY_CHARACTERS and crisis is None:
             return Answer(query=query, hits=(), out_of_scope=True)
         terms = content_terms(text)
-        ranked = self._rank(text, terms)
+        ranked, not_ours = self._rank(text, terms + self._last_sentence_terms(query, terms))
         if crisis is not None:
             crisis_first = [hit for hit in ranked if hit.topic == CRISIS_TOPIC]
             crisis_first += [hit for hit in ranked if hit.topic != CRISIS_TOPIC]
             if not any(hit.topic == CRISIS_TOPIC for hit in crisis_first):
                 crisis_first = self._crisis_hits() + crisis_first
             return Answer(query, tuple(crisis_first[:limit]), urgent=True, crisis=crisis)
-        if not ranked or self._out_of_scope(terms, ranked[0].score):
+        if not ranked or self._out_of_scope(terms, ranked[0].score, not_ours):
             return Answer(query=query, hits=(), out_of_scope=True)
         hits = tuple(ranked[:limit])
         choices = self._close_choices(ranked)
@@ -213,7 +189,17 @@ class SearchIndex:
             return Answer(query, hits, clarify=True, choices=choices)
         return Answer(query, hits)
 
-    def _rank(self, text: str, terms: list[str]) -> list[Hit]:
+    def _last_sentence_terms(self, query: str, terms: list[str]) -> list[str]:
+        """In a long question the last sentence usually asks it: count its terms twice."""
+        if len(terms) < LONG_QUESTION_TERMS:
+            return []
+        sentences = [part for part in _SENTENCE_END.split(query) if part.strip()]
+        if len(sentences) < 2:
+            return []
+        return content_terms(self._speller.correct(canonical(sentences[-1])))
+
+    def _rank(self, text: str, terms: list[str]) -> tuple[list[Hit], float]:
+        """Ranked articles, and the best score of a subject we do not advise on."""
         phrase_scores = self._by_phrase.scores(terms)
         body_scores = self._by_body.scores(terms)
         candidates = heapq.nlargest(
@@ -223,36 +209,33 @@ class SearchIndex:
         )
         similarity = self._phrase_similarity(text, candidates)
         hits = []
+        not_ours = 0.0
         for index in candidates:
-            article = self.articles[index]
-            fuzzy = similarity.get(index, 0.0)
             score = (
                 WEIGHT_PHRASES * _squash(phrase_scores.get(index, 0.0), 8.0)
                 + WEIGHT_BODY * _squash(body_scores.get(index, 0.0), 10.0)
-                + WEIGHT_FUZZY * fuzzy
+                + WEIGHT_FUZZY * similarity.get(index, 0.0)
             )
+            if index >= len(self.articles):
+                not_ours = max(not_ours, score)
+                continue
+            article = self.articles[index]
             hits.append(Hit(article.id, article.topic, article.title, round(score, 4)))
         hits.sort(key=lambda hit: -hit.score)
-        return hits
+        return hits, not_ours
 
     def _phrase_similarity(self, text: str, candidates: list[int]) -> dict[int, float]:
-        """Best phrase similarity (0..1) per candidate article, in one rapidfuzz call."""
-        choices: list[str] = []
-        owners: list[int] = []
-        for index in candidates:
-            choices.extend(self._phrases[index])
-            owners.extend([index] * len(self._phrases[index]))
+        """Best similarity (0..1) of the question to one of its phrases, per candidate article."""
         best: dict[int, float] = {}
-        matches = process.extract(
-            text, choices, scorer=fuzz.token_set_ratio, processor=None, limit=None
-        )
-        for _choice, score, position in matches:
-            owner = owners[position]
-            best[owner] = max(best.get(owner, 0.0), score / 100.0)
+        for index in candidates:
+            match = process.extractOne(
+                text, self._phrases[index], scorer=fuzz.token_set_ratio, processor=None
+            )
+            best[index] = match[1] / 100.0 if match else 0.0
         return best
 
-    def _out_of_scope(self, terms: list[str], top_score: float) -> bool:
-        if top_score < OUT_OF_SCOPE_BELOW:
+    def _out_of_scope(self, terms: list[str], top_score: float, not_ours: float) -> bool:
+        if top_score < OUT_OF_SCOPE_BELOW or not_ours >= top_score - NOT_OURS_MARGIN:
             return True
         if not terms:
             return False
@@ -261,8 +244,14 @@ class SearchIndex:
         return known / sum(weights) < MIN_COVERAGE
 
     def _close_choices(self, ranked: list[Hit]) -> tuple[Hit, ...]:
+        """2-3 topics to choose from when the best ones score too close to tell apart.
+
+        Several articles of the top topic ranked above every other topic agree with each
+        other, so that topic is clear enough to answer.
+        """
         top = ranked[0]
-        if top.score >= CLARIFY_CEILING:
+        agreeing = next((n for n, hit in enumerate(ranked) if hit.topic != top.topic), len(ranked))
+        if top.score >= CLARIFY_CEILING or agreeing >= AGREEING_ARTICLES:
             return ()
         choices = [top]
         for hit in ranked[1:]:
@@ -273,33 +262,6 @@ class SearchIndex:
             if len(choices) == 3:
                 break
         return tuple(choices) if len(choices) > 1 else ()
-
-    def _correct(self, text: str) -> str:
-        return " ".join(self._correct_word(word) for word in text.split())
-
-    def _correct_word(self, word: str) -> str:
-        """The knowledge base's spelling of a word it does not know (remembered, bounded)."""
-        if (
-            word in self._known_words
-            or word in self._english
-            or len(word) < MIN_CORRECTABLE_LENGTH
-            or word.isdigit()
-            or word in STOPWORDS
-        ):
-            return word
-        corrected = self._corrections.get(word)
-        if corrected is None:
-            match = process.extractOne(
-                word,
-                self._similar.get((word[0], len(word)), ()),
-                scorer=fuzz.ratio,
-                processor=None,
-                score_cutoff=85 if len(word) <= 6 else 80,
-            )
-            corrected = match[0] if match else word
-            if len(self._corrections) < MAX_REMEMBERED_CORRECTIONS:
-                self._corrections[word] = corrected
-        return corrected
 
     def _crisis_hits(self) -> list[Hit]:
         return [

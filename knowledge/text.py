@@ -1,8 +1,9 @@
 """Text normalisation shared by crisis detection and search.
 
 Typed and spoken questions arrive messy: capitals, apostrophes, punctuation, fillers from
-speech-to-text ("erm", "basically"), regional words ("me mam", "owt"). Everything is folded to
-one plain form before it is matched.
+speech-to-text ("erm", "basically"), regional words ("me mam", "owt"), misspellings and American
+spellings ("wat", "behavior"), numbers said in words ("thirty five"). Everything is folded to one
+plain form before it is matched, the same way for a question and for an article's phrases.
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ class Language:
     filler_phrases: tuple[str, ...]
     regional_words: dict[str, str]
     regional_phrases: dict[str, str]
+    spellings: dict[str, str]
+
+    def word(self, word: str) -> str:
+        """The articles' word for a regional word or a misspelling, also before a possessive s."""
+        for table in (self.regional_words, self.spellings):
+            if word in table:
+                return table[word]
+        if word.endswith("s"):
+            for table in (self.regional_words, self.spellings):
+                if word[:-1] in table:
+                    return table[word[:-1]]
+        return word
 
 
 LANGUAGE_FILE = Path(__file__).resolve().parent / "language.yaml"
@@ -42,39 +55,80 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         filler_phrases=tuple(str(item) for item in raw["filler_phrases"]),
         regional_words={str(k): str(v) for k, v in raw["regional_words"].items()},
         regional_phrases={str(k): str(v) for k, v in raw["regional_phrases"].items()},
+        spellings={str(k): str(v) for k, v in raw["spellings"].items()},
     )
 
 
 LANGUAGE = load_language()
+_SMALL_NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_NUMBERS = {word: number for number, word in enumerate(_SMALL_NUMBERS) if number >= 2}
+_UNITS = {word: number for word, number in _NUMBERS.items() if number < 10}
+_TENS = {
+    word: 10 * number
+    for number, word in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
+}
 
 
 def normalise(text: str) -> str:
     """Lower case, accents and apostrophes dropped, other punctuation to spaces, spaces folded."""
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    folded = text.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     folded = _APOSTROPHES.sub("", folded)
     folded = _POUND.sub(" £ ", folded)
     return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 def canonical(text: str) -> str:
-    """Normalised text with fillers removed and regional words mapped to the articles' words."""
+    """Normalised text with fillers removed and regional words, misspellings and numbers mapped."""
     padded = f" {normalise(text)} "
     for phrase, replacement in LANGUAGE.regional_phrases.items():
         padded = padded.replace(f" {phrase} ", f" {replacement} ")
     for phrase in LANGUAGE.filler_phrases:
         padded = padded.replace(f" {phrase} ", " ")
-    words = [
-        LANGUAGE.regional_words.get(word, word)
-        for word in padded.split()
-        if word not in LANGUAGE.fillers
-    ]
-    return " ".join(" ".join(words).split())
+    words = [LANGUAGE.word(word) for word in padded.split() if word not in LANGUAGE.fillers]
+    return " ".join(_digits(" ".join(words).split()))
 
 
-def contains_phrase(haystack: str, phrase: str) -> bool:
-    """True when normalised ``phrase`` occurs in normalised ``haystack`` as whole words."""
-    return f" {phrase} " in f" {haystack} "
+def _digits(words: list[str]) -> list[str]:
+    """Number words as digits: "thirty five" -> "35", "twelve" -> "12" ("one" stays a word)."""
+    result = []
+    position = 0
+    while position < len(words):
+        word = words[position]
+        following = words[position + 1] if position + 1 < len(words) else ""
+        if word in _TENS and (following in _UNITS or following == "one"):
+            result.append(str(_TENS[word] + _UNITS.get(following, 1)))
+            position += 2
+            continue
+        number = _NUMBERS.get(word, _TENS.get(word))
+        result.append(word if number is None else str(number))
+        position += 1
+    return result
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
