@@ -87,10 +87,14 @@ class CrisisList:
                 entry = (category, phrase, _compile(phrase))
                 self._patterns.setdefault(phrase.split(" ")[0], []).append(entry)
 
-    def detect(self, text: str) -> CrisisMatch | None:
-        """The most specific crisis phrase in ``text``, as written or with regional words mapped."""
+    def detect(self, text: str, canonical_text: str | None = None) -> CrisisMatch | None:
+        """The most specific crisis phrase in ``text``, as written or with regional words mapped.
+
+        ``canonical_text`` is ``canonical(text)`` when the caller has it already (the search).
+        """
         plain = normalise(text)
-        for form in dict.fromkeys((plain, canonical(text))):
+        mapped = canonical(text) if canonical_text is None else canonical_text
+        for form in dict.fromkeys((plain, mapped)):
             match = self._detect_in(form.split())
             if match is not None:
                 return match

@@ -7,6 +7,8 @@ forms and a final "y" together ("families" and "family" -> "famili", "caring" an
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from knowledge.text import LANGUAGE
 
 STOPWORDS = LANGUAGE.stopwords
@@ -18,8 +20,9 @@ def content_terms(text: str) -> list[str]:
     return [stem(word) for word in text.split() if word not in STOPWORDS and len(word) > 1]
 
 
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """Porter's step 1 (plurals, -ed/-ing, final y) on a lower-case word."""
+    """Porter's step 1 (plurals, -ed/-ing, final y) on a lower-case word (remembered: bounded)."""
     if len(word) <= 3 or not word.isalpha():
         return word
     word = _plural(word)

@@ -92,6 +92,9 @@ _TENS = {
 }
 
 
+_NUMBER_WORDS = frozenset(_NUMBERS) | frozenset(_TENS)
+
+
 def normalise(text: str) -> str:
     """Lower case, accents and apostrophes dropped, other punctuation to spaces, spaces folded."""
     folded = text.lower()
@@ -116,6 +119,8 @@ def canonical(text: str) -> str:
 
 def _digits(words: list[str]) -> list[str]:
     """Number words as digits: "thirty five" -> "35", "twelve" -> "12" ("one" stays a word)."""
+    if _NUMBER_WORDS.isdisjoint(words):
+        return words
     result = []
     position = 0
     while position < len(words):

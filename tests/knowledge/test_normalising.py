@@ -26,6 +26,8 @@ CANONICAL = [
     ("my wife's behavior at the center", "my wifes behaviour at the centre"),
     ("ocd and ptsd", "obsessive compulsive disorder and post traumatic stress"),
     ("Café crème", "cafe creme"),
+    ("out the infirmary, the gaffer was proper mithered", "out the hospital the boss was stressed"),
+    ("i havent slept", "i havent sleep"),
 ]
 
 STEMS = [

@@ -6,6 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from knowledge.terms import content_terms
+from knowledge.text import canonical
 
 CRISIS = [
     ("I want to kill myself", "suicide"),
@@ -53,6 +55,15 @@ OUT_OF_SCOPE = [
     "how do I renew my car tax",
 ]
 
+# Blue Badge parking is ours (help for the person cared for, L14); parking fines are not.
+BLUE_BADGE = [
+    "how do i get a blue badge for me dad",
+    "disabled parking badge for my wife, she cant walk far",
+    "can my son with autism get a blue badge",
+    "blu badge renewal",
+]
+PARKING_FINES = ["i got a parking ticket outside the shops", "appeal a penalty charge notice"]
+
 
 @pytest.mark.parametrize(("question", "category"), CRISIS)
 def test_crisis_words_always_flag_urgent(kb, question, category):
@@ -78,6 +89,29 @@ def test_everyday_questions_find_their_topic(kb, question, topic):
 def test_out_of_scope_questions_get_no_answer(kb, question):
     answer = kb.search(question)
     assert answer.out_of_scope and answer.best is None and answer.as_json()["results"] == []
+
+
+@pytest.mark.parametrize("question", BLUE_BADGE)
+def test_blue_badge_questions_find_the_blue_badge_article(kb, question):
+    answer = kb.search(question)
+    assert answer.best is not None and answer.best.article_id == "blue-badge-parking"
+
+
+@pytest.mark.parametrize("question", PARKING_FINES)
+def test_parking_fines_stay_out_of_scope(kb, question):
+    assert kb.search(question).out_of_scope
+
+
+def test_scoring_the_shortlist_best_first_keeps_the_top_three(kb):
+    """The fuzzy match is skipped only for articles that could not reach the top three."""
+    index = kb.index
+    for question in [*(q for q, _ in EVERYDAY), *BLUE_BADGE, "help", "my mum", "forms"]:
+        text = index._speller.correct(canonical(question))
+        terms = content_terms(text)
+        quick, quick_not_ours = index._rank(text, terms, every=False)
+        full, full_not_ours = index._rank(text, terms, every=True)
+        assert quick[:3] == full[:3]
+        assert (quick_not_ours >= quick[0].score) == (full_not_ours >= full[0].score)
 
 
 @pytest.mark.parametrize("question", ["", "a", "?!", "  "])
@@ -127,3 +161,12 @@ def test_ask_prints_what_a_chat_user_reads():
     assert "999" in result.output and "116 123" in result.output and "01632 960999" in result.output
     article = CliRunner().invoke(main, ["ask", "how much is carers allowance"]).output
     assert "£86.45" in article and "Where this comes from:" in article
+
+
+def test_after_the_answer_the_results_offer_other_topics_before_more_of_the_same(kb):
+    answer = kb.search("what is power of attorney", 5)
+    topics = [hit.topic for hit in answer.hits]
+    assert answer.best is not None and answer.best.topic == topics[0]
+    distinct = list(dict.fromkeys(topics))
+    assert topics[: len(distinct)] == distinct  # each topic's first hit before any repeat
+    assert len(distinct) >= 2 and topics[1] != topics[0]
