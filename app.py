@@ -36,12 +36,15 @@ from knowledge.base import KnowledgeBase, load_knowledge
 from logs import configure_logging
 from settings import Settings
 from store.audit import SqlAuditTrail
+from store.blocklist import SqlBlockList
 from store.cards import SqlCardWork
 from store.casefiles import SqlCaseFiles
 from store.casework import SqlCallbackWork
+from store.crypto import DataKeys
 from store.database import make_engine, make_session_factory, ping
 from store.dialog import SqlStore
 from store.heartbeats import SqlHeartbeats
+from store.limits import SqlSignInThrottle
 from store.migrate import current_revision, head_revision
 from store.outbox import SqlOutbox
 from store.queue import SqlCallbackQueue
@@ -78,7 +81,8 @@ def build_runtime(
     calendar = WorkingCalendar(profile)
     if clock is None:
         clock = FixedClock(settings.fixed_now) if settings.fixed_now else SystemClock()
-    engine = engine or make_engine(settings.database_url)
+    keys = DataKeys(settings.data_encryption_keys, settings.phone_hash_key)
+    engine = engine or make_engine(settings.database_url, keys=keys)
     sessions = make_session_factory(engine)
     knowledge = load_knowledge(profile.placeholders())
     return Runtime(
@@ -119,7 +123,11 @@ def create_app(
         SESSION_COOKIE_SECURE=settings.production,
     )
     app.extensions["carers_line"] = runtime
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    # The client address (the console's sign-in limit counts by it) comes from X-Forwarded-For
+    # only behind TRUSTED_PROXY_COUNT proxies; scheme and host from one proxy hop as before.
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, x_for=settings.trusted_proxy_count, x_proto=1, x_host=1
+    )
     _register_basics(app, runtime)
     _register_console(app, runtime, console_twilio)
     _register_phone_line(app, runtime)
@@ -153,13 +161,22 @@ def _register_console(app: Flask, runtime: Runtime, twilio: ConsoleTwilio | None
                 settings.twilio_auth_token,
                 runtime.profile.phones.main,
                 settings.twilio_voice,
+                runtime.profile.allowed_international_prefixes,
             ),
             recordings=TwilioRecordings(settings.twilio_account_sid, settings.twilio_auth_token),
         )
     install_console_auth(app, accounts)
     report = ConsoleReport(SqlReportSource(sessions), runtime.knowledge)
     services = ConsoleServices(
-        desk, accounts, audit, runtime.calendar, runtime.profile, twilio, report
+        desk,
+        accounts,
+        audit,
+        runtime.calendar,
+        runtime.profile,
+        twilio,
+        report,
+        blocklist=SqlBlockList(sessions),
+        throttle=SqlSignInThrottle(sessions),
     )
     app.register_blueprint(console_blueprint(services))
 

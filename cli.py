@@ -26,6 +26,8 @@ from knowledge.render import render_chat_answer
 from settings import LONDON, Settings, SettingsError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from app import Runtime
     from bot.send import TelegramSender
 
@@ -40,6 +42,15 @@ def load_settings() -> Settings:
         raise click.ClickException(f"setting {error}") from None
 
 
+def _engine(settings: Settings) -> Engine:
+    """The configured database, opened with this process's encryption keys (L12)."""
+    from store.crypto import DataKeys
+    from store.database import make_engine
+
+    keys = DataKeys(settings.data_encryption_keys, settings.phone_hash_key)
+    return make_engine(settings.database_url, keys=keys)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Carers Line: the phone and chat front door of a carers' support service."""
@@ -51,11 +62,10 @@ def main() -> None:
 def serve(host: str, port: int | None) -> None:
     """Migrate the database, then serve the web app (development server)."""
     from app import create_app
-    from store.database import make_engine
     from store.migrate import upgrade
 
     settings = load_settings()
-    upgrade(make_engine(settings.database_url))
+    upgrade(_engine(settings))
     try:
         app = create_app(settings)
     except ProfileError as error:
@@ -106,7 +116,7 @@ def staff_add(username: str, display_name: str, role: str, phone: str | None) ->
     from console.auth import AccountError, check_details, create_account, password_problems
     from handlers.clocks import SystemClock
     from handlers.ports import DuplicateAccountError
-    from store.database import make_engine, make_session_factory
+    from store.database import make_session_factory
     from store.migrate import upgrade
     from store.staff import SqlStaffAccounts
 
@@ -120,7 +130,7 @@ def staff_add(username: str, display_name: str, role: str, phone: str | None) ->
         check_details(username, display_name, role, phone)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    engine = make_engine(load_settings().database_url)
+    engine = _engine(load_settings())
     upgrade(engine)
     password = click.prompt(
         "Password", hide_input=True, confirmation_prompt=True, value_proc=checked
@@ -150,10 +160,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations (the Procfile's release step)."""
-    from store.database import make_engine
     from store.migrate import head_revision, upgrade
 
-    engine = make_engine(load_settings().database_url)
+    engine = _engine(load_settings())
     upgrade(engine)
     click.echo(f"database at migration {head_revision(engine)}")
 
@@ -161,10 +170,9 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the database's migration and the newest one the code knows."""
-    from store.database import make_engine
     from store.migrate import current_revision, head_revision
 
-    engine = make_engine(load_settings().database_url)
+    engine = _engine(load_settings())
     click.echo(f"current: {current_revision(engine)}  head: {head_revision(engine)}")
 
 
@@ -427,6 +435,116 @@ def retention(dry_run: bool) -> None:
         click.echo(line)
 
 
+@main.group()
+def data() -> None:
+    """Personal data: encryption keys, subject access and erasure (docs/security.md)."""
+
+
+@data.command("new-key")
+def data_new_key() -> None:
+    """Print a new encryption key and phone-hash key, to store as secrets (never in git)."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    click.echo(f"DATA_ENCRYPTION_KEYS={Fernet.generate_key().decode('ascii')}")
+    click.echo(f"PHONE_HASH_KEY={secrets.token_urlsafe(48)}")
+
+
+@data.command("rotate-key")
+def data_rotate_key() -> None:
+    """Re-encrypt every stored value under the newest key; refresh the phone hashes."""
+    from store.key_rotation import rotate_keys
+
+    for line in rotate_keys(_migrated_runtime().engine).lines():
+        click.echo(line)
+
+
+@data.command("export")
+@click.option("--phone", required=True, help="The carer's phone number.")
+@click.option("--telegram-chat", help="Their Telegram chat id, if they used the chat.")
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for subject-access.json and subject-access.html.",
+)
+def data_export(phone: str, telegram_chat: str | None, output: Path) -> None:
+    """Subject access: everything held about a carer, for review before release."""
+    from store.subject_access import NotAPhoneNumberError, export_subject
+    from store.subject_access_html import REVIEW_CHECKLIST, render_html
+
+    runtime = _migrated_runtime()
+    try:
+        with runtime.sessions.begin() as session:
+            document = export_subject(session, phone, telegram_chat, runtime.clock.now())
+            output.mkdir(parents=True, exist_ok=True)
+            _write_private(
+                output / "subject-access.json",
+                json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+            )
+            _write_private(output / "subject-access.html", render_html(document))
+    except NotAPhoneNumberError as error:
+        raise click.BadParameter(str(error), param_hint="--phone") from None
+    records = document["records"]
+    click.echo(f"written to {output}: subject-access.json and subject-access.html")
+    click.echo(
+        ", ".join(f"{name.replace('_', ' ')}: {len(rows)}" for name, rows in records.items())
+    )
+    click.echo(f"to review before release: {len(document['review_before_release'])} items")
+    click.echo("Before anything is sent:")
+    for number, step in enumerate(REVIEW_CHECKLIST, start=1):
+        click.echo(f"  {number}. {step}")
+
+
+@data.command("erase")
+@click.option("--phone", required=True, help="The carer's phone number.")
+@click.option("--telegram-chat", help="Their Telegram chat id, if they used the chat.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+@click.option("--reason", help="Why, e.g. the request's reference (no personal details).")
+def data_erase(phone: str, telegram_chat: str | None, dry_run: bool, reason: str | None) -> None:
+    """Erase a carer's personal data, leaving tombstones; refused while records must be kept."""
+    from clock import build_recording_deleter
+    from store.erasure import erase_subject
+    from store.subject_access import NotAPhoneNumberError
+
+    runtime = _migrated_runtime()
+    recordings = None if dry_run else build_recording_deleter(runtime.settings)
+    try:
+        with runtime.sessions.begin() as session:
+            done = erase_subject(
+                session,
+                phone,
+                telegram_chat,
+                runtime.clock.now(),
+                reason=reason,
+                dry_run=dry_run,
+                recordings=recordings,
+            )
+    except NotAPhoneNumberError as error:
+        raise click.BadParameter(str(error), param_hint="--phone") from None
+    if done.refused:
+        click.echo("Nothing was erased: these records must be kept for now.", err=True)
+        for why in done.refused:
+            click.echo(f"  - {why}", err=True)
+        raise SystemExit(1)
+    verb = "would erase" if dry_run else "erased"
+    for name, count in done.counts.items():
+        click.echo(f"{name.replace('_', ' ')}: {verb} {count}")
+    if done.recordings_left_at_twilio:
+        click.echo(
+            f"recordings still at Twilio: {done.recordings_left_at_twilio} (the retention job "
+            "deletes them when their period ends; delete them sooner in the Twilio console)"
+        )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds personal data)."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text, encoding="utf-8")
+
+
 def _migrated_runtime() -> Runtime:
     """The configured runtime, refusing a database that is not at the newest migration."""
     from app import build_runtime
@@ -445,7 +563,6 @@ def _migrated_runtime() -> Runtime:
 
 def _dialog(now: str | None) -> DialogService:
     from app import build_runtime
-    from store.database import make_engine
     from store.migrate import upgrade
 
     settings = load_settings()
@@ -456,7 +573,7 @@ def _dialog(now: str | None) -> DialogService:
         except ValueError:
             raise click.BadParameter('expected a London time like "2026-12-25 10:00"') from None
         clock = FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=LONDON))
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings)
     upgrade(engine)
     return build_runtime(settings, clock, engine).dialog
 

@@ -6,6 +6,9 @@ project reads ``os.environ``; the web app, the clock and the CLI all receive a S
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +27,13 @@ DEFAULT_TWILIO_VOICE = "Polly.Amy"
 DEFAULT_SPEECH_CONFIDENCE = 0.5
 LONDON = ZoneInfo("Europe/London")
 ENVIRONMENTS = ("development", "production")
+# Development and tests only (L12): fixed, public keys so `make run` needs no set-up. Production
+# refuses them and must set DATA_ENCRYPTION_KEYS and PHONE_HASH_KEY (docs/security.md).
+DEVELOPMENT_DATA_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"carers-line DEVELOPMENT ONLY data key: not secret").digest()
+).decode()
+DEVELOPMENT_PHONE_HASH_KEY = "carers-line DEVELOPMENT ONLY phone hash key: not secret"
+MIN_PHONE_HASH_KEY_CHARACTERS = 32
 
 
 class SettingsError(ValueError):
@@ -52,6 +62,10 @@ class Settings:
     twilio_speech_confidence: float = DEFAULT_SPEECH_CONFIDENCE
     twilio_sms_from: str | None = None
     spool_dir: Path = DEFAULT_SPOOL_DIR
+    trusted_proxy_count: int = 0
+    """Proxies in front of the app whose X-Forwarded-For is believed (0: the socket's address)."""
+    data_encryption_keys: tuple[str, ...] = field(default=(DEVELOPMENT_DATA_KEY,), repr=False)
+    phone_hash_key: str = field(default=DEVELOPMENT_PHONE_HASH_KEY, repr=False)
 
     @property
     def production(self) -> bool:
@@ -97,6 +111,8 @@ class Settings:
         twilio_token = get("TWILIO_AUTH_TOKEN")
         public_base_url = _parse_base_url("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL"))
         fixed_now = _parse_now(get("CARERS_LINE_NOW"))
+        data_keys = _parse_data_keys(get("DATA_ENCRYPTION_KEYS"))
+        phone_hash_key = _parse_phone_hash_key(get("PHONE_HASH_KEY"))
 
         if production:
             _require_production(
@@ -106,6 +122,7 @@ class Settings:
                 public_base_url=public_base_url,
                 fixed_now=fixed_now,
             )
+            _require_data_keys(data_keys, phone_hash_key)
         _require_pair("TWILIO_ACCOUNT_SID", twilio_sid, "TWILIO_AUTH_TOKEN", twilio_token)
         _require_pair(
             "TELEGRAM_BOT_TOKEN", telegram_token, "TELEGRAM_WEBHOOK_SECRET", webhook_secret
@@ -141,10 +158,15 @@ class Settings:
                 "WEB_CONCURRENCY", get("WEB_CONCURRENCY"), default=2, low=1, high=64
             ),
             log_level=_parse_log_level(get("LOG_LEVEL")),
+            trusted_proxy_count=_parse_int(
+                "TRUSTED_PROXY_COUNT", get("TRUSTED_PROXY_COUNT"), default=0, low=0, high=5
+            ),
             twilio_voice=_parse_voice(get("TWILIO_VOICE")),
             twilio_speech_confidence=_parse_confidence(get("TWILIO_SPEECH_CONFIDENCE")),
             twilio_sms_from=_parse_sms_from(get("TWILIO_SMS_FROM")),
             spool_dir=Path(get("CARERS_LINE_SPOOL_DIR") or DEFAULT_SPOOL_DIR).resolve(),
+            data_encryption_keys=data_keys or (DEVELOPMENT_DATA_KEY,),
+            phone_hash_key=phone_hash_key or DEVELOPMENT_PHONE_HASH_KEY,
         )
 
 
@@ -258,6 +280,46 @@ def _parse_sms_from(value: str | None) -> str | None:
         "TWILIO_SMS_FROM: expected a Twilio phone number in international form (+44...) "
         f"or a Messaging Service SID (MG...), got {value!r}"
     )
+
+
+def _parse_data_keys(value: str | None) -> tuple[str, ...]:
+    """Fernet keys for encryption at rest, comma-separated, newest first (L12)."""
+    if value is None:
+        return ()
+    keys = tuple(key.strip() for key in value.split(","))
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError):
+            raw = b""
+        if len(key) != 44 or len(raw) != 32:
+            raise SettingsError(
+                f"DATA_ENCRYPTION_KEYS: key {position} is not a Fernet key (44 characters of "
+                "url-safe base64; make one with `carers-line data new-key`)"
+            )
+    if len(set(keys)) != len(keys):
+        raise SettingsError("DATA_ENCRYPTION_KEYS: the same key is listed twice")
+    return keys
+
+
+def _parse_phone_hash_key(value: str | None) -> str | None:
+    """The secret that keys the phone-number hashes used for look-ups (L12)."""
+    if value is not None and len(value) < MIN_PHONE_HASH_KEY_CHARACTERS:
+        raise SettingsError(
+            f"PHONE_HASH_KEY: needs {MIN_PHONE_HASH_KEY_CHARACTERS}+ random characters"
+        )
+    return value
+
+
+def _require_data_keys(data_keys: tuple[str, ...], phone_hash_key: str | None) -> None:
+    if not data_keys or DEVELOPMENT_DATA_KEY in data_keys:
+        raise SettingsError(
+            "DATA_ENCRYPTION_KEYS: production needs its own encryption key (docs/security.md)"
+        )
+    if phone_hash_key is None or phone_hash_key == DEVELOPMENT_PHONE_HASH_KEY:
+        raise SettingsError(
+            "PHONE_HASH_KEY: production needs its own random secret (docs/security.md)"
+        )
 
 
 def _check_webhook_secret(secret: str) -> None:

@@ -249,7 +249,11 @@ class RetentionReport:
         rows = [
             ("recordings (audio at Twilio)", self.recordings),
             ("transcript lines and questions", self.transcripts),
-            ("finished conversations, webhook replies and sent messages", self.conversations),
+            (
+                "finished conversations, webhook replies, sent messages, usage counts and "
+                "lapsed blocks",
+                self.conversations,
+            ),
             ("closed records (personal details)", self.closed_records),
         ]
         lines = [

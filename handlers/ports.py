@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 
 from handlers.commands import Command
 from handlers.dialog import ConversationKey, Event, Reply
+from handlers.limits import Action, BlockKind, Subject
 
 
 class Clock(Protocol):
@@ -40,6 +41,14 @@ class CardOnFile:
     contact_phones: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RequestOnFile:
+    """An open callback a carer already asked for: confirmed instead of queueing another."""
+
+    reference: str
+    due_by: datetime
+
+
 class Lookups(Protocol):
     """Read-only questions the dialog asks the store while it decides."""
 
@@ -53,6 +62,20 @@ class Lookups(Protocol):
 
     def reference_taken(self, reference: str) -> bool:
         """True when a record already uses this reference."""
+        ...
+
+    def usage(
+        self, action: Action, subjects: Sequence[Subject], since: datetime
+    ) -> dict[Subject, int]:
+        """How many of ``action`` each subject set off since ``since`` (abuse limits)."""
+        ...
+
+    def blocked(self, subjects: Sequence[Subject], now: datetime) -> bool:
+        """True when staff have blocked any of these subjects and the block has not expired."""
+        ...
+
+    def request_on_file(self, subjects: Sequence[Subject], since: datetime) -> RequestOnFile | None:
+        """The latest still-open callback these subjects asked for since ``since``."""
         ...
 
 
@@ -281,6 +304,8 @@ class StaffMember:
     role: str
     phone: str | None
     active: bool
+    session_generation: int = 0
+    """A session signed in under an older generation has ended (sign out everywhere)."""
 
     @property
     def is_supervisor(self) -> bool:
@@ -328,6 +353,10 @@ class StaffAccounts(Protocol):
         """Everyone who can sign in, by name (for reassigning work)."""
         ...
 
+    def disabled_members(self) -> list[StaffMember]:
+        """Accounts a supervisor disabled, by name (to enable again)."""
+        ...
+
     def failed_sign_in(
         self, staff_id: int, at: datetime, limit: int, lock_for: timedelta
     ) -> datetime | None:
@@ -339,6 +368,63 @@ class StaffAccounts(Protocol):
 
     def signed_in(self, staff_id: int, at: datetime) -> None:
         """A successful sign-in: the failure count starts again."""
+        ...
+
+    def end_sessions(self, staff_id: int) -> None:
+        """End every live session of this account (raise its session generation)."""
+        ...
+
+    def change_password(self, staff_id: int, password_hash: str) -> None:
+        """Set a new password hash; every live session of the account ends."""
+        ...
+
+    def set_active(self, staff_id: int, active: bool) -> bool:
+        """Enable or disable an account (disabling ends its sessions); False if unchanged."""
+        ...
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    """A blocked phone number (E.164) or Telegram chat id, as the console lists it."""
+
+    id: int
+    kind: BlockKind
+    value: str
+    reason: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    contacts: int
+    last_contact_at: datetime | None
+
+
+class BlockList(Protocol):
+    """The block list supervisors manage; every change is audited in its own transaction."""
+
+    def add(
+        self, subject: Subject, reason: str, expires_at: datetime, actor: Actor, at: datetime
+    ) -> BlockEntry:
+        """Block a number or chat until ``expires_at``."""
+        ...
+
+    def remove(self, entry_id: int, actor: Actor, at: datetime) -> bool:
+        """Lift a block now; False when it was not active."""
+        ...
+
+    def active(self, now: datetime) -> list[BlockEntry]:
+        """Blocks in force now, soonest to expire first."""
+        ...
+
+
+class SignInThrottle(Protocol):
+    """Failed console sign-ins per client address, counted in the database (all workers)."""
+
+    def failures(self, address: str, since: datetime) -> int:
+        """Failed sign-ins from this address since ``since``."""
+        ...
+
+    def failed(self, address: str, at: datetime) -> None:
+        """Count one failed sign-in from this address."""
         ...
 
 
@@ -939,8 +1025,8 @@ class RetentionStore(Protocol):
     def conversations(self, before: datetime, at: datetime, purge: bool) -> Expired:
         """Conversations that ended before ``before``: their saved answers and channel id.
 
-        Webhook replies and finished outbox messages of that age go too. Cleared when
-        ``purge``; only counted otherwise.
+        Webhook replies, finished outbox messages, abuse-limit counts and lapsed block list
+        entries of that age go too. Cleared when ``purge``; only counted otherwise.
         """
         ...
 

@@ -1,7 +1,8 @@
 """Reading one queue item in full: everything the carer told us, on every channel, in order (L12).
 
 Implements ``handlers.ports.CaseFiles``. An item's file holds its conversation transcript and
-those of the carer's other contacts (same phone number or same carer record), the referral's
+those of the carer's other contacts (same phone number, matched by its keyed hash, or same
+carer record), the referral's
 answers, the voicemail, the emergency card request and card, a card activation with the
 messages it sent, the attempts so far, any follow-up task, and the earlier contacts.
 """
@@ -134,9 +135,10 @@ class _CaseReader:
 
     def earlier(self, callback: Callback, carer: Carer | None) -> Sequence[Callback]:
         same: list[ColumnElement[bool]] = []
-        phones = {phone for phone in (callback.phone, carer.phone if carer else None) if phone}
-        if phones:
-            same.append(Callback.phone.in_(sorted(phones)))
+        # Matched by keyed hash: the numbers themselves are encrypted at rest (L12).
+        hashes = {h for h in (callback.phone_hash, carer.phone_hash if carer else None) if h}
+        if hashes:
+            same.append(Callback.phone_hash.in_(sorted(hashes)))
         if callback.carer_id is not None:
             same.append(Callback.carer_id == callback.carer_id)
         if not same:

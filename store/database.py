@@ -9,9 +9,20 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.crypto import DataKeys, configure
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine with pooled connections; SQLite gets WAL, foreign keys and a busy timeout."""
+POOL_SIZE = 5
+"""Connections kept per process: gunicorn.conf.py's threads per worker, plus one for the
+Telegram sender's loop thread and readiness checks."""
+
+
+def make_engine(url: str, *, keys: DataKeys | None = None, **options: Any) -> Engine:
+    """An engine with pooled connections; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``keys`` (from the settings) configure encryption at rest for this process (L12).
+    """
+    if keys is not None:
+        configure(keys)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -19,9 +30,13 @@ def make_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 15}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # Pre-ping costs a round trip per checkout (about 5% of a webhook's CPU, see
+    # docs/performance.md) and is kept: after a database restart no caller hears the fail-safe.
     options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", 5)
+    options.setdefault("pool_size", POOL_SIZE)
     options.setdefault("max_overflow", 5)
+    # Last-in first-out: the same few connections stay warm, with their prepared statements.
+    options.setdefault("pool_use_lifo", True)
     return create_engine(url, **options)
 
 

@@ -9,7 +9,7 @@ staff have not decided yet) keeps the carer's details until it is dealt with. Th
 themselves stay, without the personal details, as the record of help given that L12 asks for;
 the retention rules then apply to them. The conversation row keeps only the channel's own id
 for the chat, so later messages still reach it. An audit event records what was done, in
-counts.
+counts. Erasure on request (``store.erasure``) reuses these steps for every record it finds.
 """
 
 from __future__ import annotations
@@ -60,6 +60,22 @@ class Forgotten:
 
 
 def forget_conversation(session: Session, conversation: Conversation, at: datetime) -> Forgotten:
+    """Erase what ``conversation`` holds, except what open records need, and audit it."""
+    report = erase_conversation(session, conversation, at)
+    add_audit(
+        session,
+        Actor(None, f"carer:{conversation.channel}"),
+        "forgotten",
+        "conversation",
+        conversation.id,
+        at,
+        asdict(report),
+    )
+    session.flush()
+    return report
+
+
+def erase_conversation(session: Session, conversation: Conversation, at: datetime) -> Forgotten:
     """Erase what ``conversation`` holds, except what open records need (see the module doc)."""
     conversation.answers = {}
     lines = _count(
@@ -75,7 +91,7 @@ def forget_conversation(session: Session, conversation: Conversation, at: dateti
         if callback.status != "open":
             callback.phone = None
             callback.reason = None
-    _erase_voicemails(session, callbacks, at)
+    _erase_voicemails(session, callbacks)
     referrals_erased, referrals_kept = _erase_referrals(session, conversation, open_callbacks)
     requests_erased, requests_kept = _erase_card_requests(session, conversation, open_callbacks)
     carers_erased, carers_kept = _erase_carers(session, conversation, at)
@@ -97,7 +113,7 @@ def forget_conversation(session: Session, conversation: Conversation, at: dateti
         session.execute(
             delete(TelegramChat).where(TelegramChat.chat_id == conversation.external_id)
         )
-    report = Forgotten(
+    return Forgotten(
         transcript_lines=lines,
         callbacks_erased=len(callbacks) - len(open_callbacks),
         callbacks_kept_open=len(open_callbacks),
@@ -110,31 +126,24 @@ def forget_conversation(session: Session, conversation: Conversation, at: dateti
         unanswered_questions=questions,
         outbox_messages=outbox,
     )
-    add_audit(
-        session,
-        Actor(None, f"carer:{conversation.channel}"),
-        "forgotten",
-        "conversation",
-        conversation.id,
-        at,
-        asdict(report),
-    )
-    session.flush()
-    return report
 
 
 def _count(result: Any) -> int:
     return int(result.rowcount) if isinstance(result, CursorResult) else 0
 
 
-def _erase_voicemails(session: Session, callbacks: Iterable[Callback], at: datetime) -> None:
-    """A voice message goes with its callback once that is closed."""
+def _erase_voicemails(session: Session, callbacks: Iterable[Callback]) -> None:
+    """A voice message's transcript and address go with its callback once that is closed.
+
+    The audio itself is deleted at Twilio by the retention job (by its recording id), so the
+    recording is not marked deleted here.
+    """
     closed = [c.voicemail_id for c in callbacks if c.status != "open" and c.voicemail_id]
     if closed:
         session.execute(
             update(Voicemail)
             .where(Voicemail.id.in_(closed))
-            .values(recording_url=None, transcript=None, deleted_at=at)
+            .values(recording_url=None, transcript=None)
         )
 
 
@@ -150,16 +159,21 @@ def _erase_referrals(
         if referral.id in needed:
             kept += 1
             continue
-        referral.referrer_name = None
-        referral.referrer_phone = None
-        referral.referrer_organisation = None
-        referral.relationship_to_cared_for = None
-        referral.cared_for_condition = None
-        referral.communication_needs = {}
-        referral.best_time_to_call = None
-        referral.demographics = {}
+        erase_referral(referral)
         erased += 1
     return erased, kept
+
+
+def erase_referral(referral: Referral) -> None:
+    """Clear a referral's personal details; the record stays for the report (L12)."""
+    referral.referrer_name = None
+    referral.referrer_phone = None
+    referral.referrer_organisation = None
+    referral.relationship_to_cared_for = None
+    referral.cared_for_condition = None
+    referral.communication_needs = {}
+    referral.best_time_to_call = None
+    referral.demographics = {}
 
 
 def _erase_card_requests(
@@ -174,11 +188,16 @@ def _erase_card_requests(
         if request.id in needed or request.status == "pending":
             kept += 1
             continue
-        request.cared_for_name = None
-        request.help_needed = None
-        request.contacts = []
+        erase_card_request(request)
         erased += 1
     return erased, kept
+
+
+def erase_card_request(request: EmergencyCardRequest) -> None:
+    """Clear what a card request says about the carer, the cared-for person and contacts."""
+    request.cared_for_name = None
+    request.help_needed = None
+    request.contacts = []
 
 
 def _erase_carers(session: Session, conversation: Conversation, at: datetime) -> tuple[int, int]:
@@ -200,16 +219,21 @@ def _erase_carers(session: Session, conversation: Conversation, at: datetime) ->
         if _carer_needed(session, carer.id):
             kept += 1
             continue
-        carer.name = None
-        carer.phone = None
-        carer.email = None
-        carer.postcode_or_district = None
-        carer.communication_needs = {}
-        carer.telegram_chat_id = None
-        carer.erased_at = at
-        carer.updated_at = at
+        erase_carer(carer, at)
         erased += 1
     return erased, kept
+
+
+def erase_carer(carer: Carer, at: datetime) -> None:
+    """Clear every personal detail of a carer (the phone hash goes with the number)."""
+    carer.name = None
+    carer.phone = None
+    carer.email = None
+    carer.postcode_or_district = None
+    carer.communication_needs = {}
+    carer.telegram_chat_id = None
+    carer.erased_at = at
+    carer.updated_at = at
 
 
 def _carer_needed(session: Session, carer_id: int) -> bool:

@@ -51,6 +51,7 @@ from handlers.ports import (
 )
 from store.audit import add_audit
 from store.models import (
+    BlockedContact,
     Callback,
     CallbackAttempt,
     CardActivation,
@@ -66,6 +67,7 @@ from store.models import (
     Referral,
     StaffUser,
     UnansweredQuestion,
+    UsageEvent,
     Voicemail,
 )
 from store.outbox import add_to_outbox
@@ -384,7 +386,12 @@ class SqlRetention:
         return Expired(due, held)
 
     def conversations(self, before: datetime, at: datetime, purge: bool) -> Expired:
-        """Finished conversations' answers and channel ids; old webhook replies and messages."""
+        """Finished conversations' answers and ids; old webhook replies, messages, counters.
+
+        The counters are the abuse limits' (``usage_events``); a subject's newer uses prune its
+        own old ones too, so this removes the counts of those who never came back. Block list
+        entries lifted or run out that long ago go as well.
+        """
         finished = and_(
             Conversation.ended_at < before,
             Conversation.purged_at.is_(None),
@@ -394,23 +401,30 @@ class SqlRetention:
         messages = and_(
             OutboxMessage.status.in_(("sent", "dead")), OutboxMessage.created_at < before
         )
+        counters = UsageEvent.at < before
+        lapsed_blocks = or_(BlockedContact.expires_at < before, BlockedContact.removed_at < before)
         with self._sessions.begin() as session:
             due = _count(session, Conversation.id, finished, ~in_use)
             held = _count(session, Conversation.id, finished, in_use)
             due += _count(session, ProcessedWebhook.id, webhooks)
             due += _count(session, OutboxMessage.id, messages)
+            due += _count(session, UsageEvent.id, counters)
+            due += _count(session, BlockedContact.id, lapsed_blocks)
             if purge:
                 session.execute(
                     update(Conversation)
                     .where(finished, ~in_use)
                     .values(
                         answers={},
+                        caller_hash=None,
                         external_id=literal("purged-").concat(cast(Conversation.id, String)),
                         purged_at=at,
                     )
                 )
                 session.execute(delete(ProcessedWebhook).where(webhooks))
                 session.execute(delete(OutboxMessage).where(messages))
+                session.execute(delete(UsageEvent).where(counters))
+                session.execute(delete(BlockedContact).where(lapsed_blocks))
         return Expired(due, held)
 
     def closed_records(self, before: datetime, at: datetime, purge: bool) -> Expired:
@@ -454,6 +468,7 @@ def _erase_carers(session: Session, ids: list[int], at: datetime) -> None:
         .values(
             name=None,
             phone=None,
+            phone_hash=None,
             email=None,
             postcode_or_district=None,
             communication_needs={},
@@ -496,7 +511,7 @@ def _clear_items(session: Session, ids: list[int]) -> None:
     session.execute(
         update(Callback)
         .where(Callback.id.in_(ids))
-        .values(phone=None, reason=None, outcome_notes=None)
+        .values(phone=None, phone_hash=None, reason=None, outcome_notes=None)
     )
     session.execute(
         update(CallbackAttempt).where(CallbackAttempt.callback_id.in_(ids)).values(notes=None)

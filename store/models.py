@@ -5,6 +5,8 @@ unanswered questions, article feedback, the outbox and processed webhook ids.
 
 Every timestamp is a UTC-aware ``UTCDateTime``. Every record a carer's contact creates carries
 the channel and the conversation it came from (L12), so staff can see the whole interaction.
+Personal free text is ``EncryptedText``/``EncryptedJSON`` (encrypted at rest, L12), and phone
+numbers are found through keyed hashes (``phone_hash``, ``caller_hash``) set on assignment.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from store.types import UTCDateTime
+from store.crypto import phone_hash
+from store.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -69,15 +71,21 @@ class Carer(Base):
     __tablename__ = "carers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
-    email: Mapped[str | None] = mapped_column(String(320))
-    postcode_or_district: Mapped[str | None] = mapped_column(String(100))
-    communication_needs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    name: Mapped[str | None] = mapped_column(EncryptedText())
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(EncryptedText())
+    postcode_or_district: Mapped[str | None] = mapped_column(EncryptedText())
+    communication_needs: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+
+    @validates("phone")
+    def _hash_phone(self, _key: str, phone: str | None) -> str | None:
+        self.phone_hash = phone_hash(phone)
+        return phone
 
 
 class Conversation(Base):
@@ -93,7 +101,8 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     node: Mapped[str] = mapped_column(String(64))
-    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
+    caller_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     carer_id: Mapped[int | None] = mapped_column(ForeignKey("carers.id"))
     started_at: Mapped[datetime] = mapped_column(index=True)
@@ -101,6 +110,13 @@ class Conversation(Base):
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(32))
     purged_at: Mapped[datetime | None]
+
+    @validates("answers")
+    def _hash_caller(self, _key: str, answers: dict[str, Any]) -> dict[str, Any]:
+        """The caller ID the conversation holds, as a keyed hash for subject access (L12)."""
+        caller = answers.get("caller") if isinstance(answers, dict) else None
+        self.caller_hash = phone_hash(caller) if isinstance(caller, str) else None
+        return answers
 
 
 class ConversationTurn(Base):
@@ -114,7 +130,7 @@ class ConversationTurn(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     direction: Mapped[str] = mapped_column(String(3))
     node: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
 
 
 class Referral(Base):
@@ -129,17 +145,17 @@ class Referral(Base):
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     channel: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))
-    referrer_name: Mapped[str | None] = mapped_column(String(200))
-    referrer_phone: Mapped[str | None] = mapped_column(String(32))
-    referrer_organisation: Mapped[str | None] = mapped_column(String(200))
-    relationship_to_cared_for: Mapped[str | None] = mapped_column(String(100))
-    cared_for_condition: Mapped[str | None] = mapped_column(String(100))
+    referrer_name: Mapped[str | None] = mapped_column(EncryptedText())
+    referrer_phone: Mapped[str | None] = mapped_column(EncryptedText())
+    referrer_organisation: Mapped[str | None] = mapped_column(EncryptedText())
+    relationship_to_cared_for: Mapped[str | None] = mapped_column(EncryptedText())
+    cared_for_condition: Mapped[str | None] = mapped_column(EncryptedText())
     carer_is_adult: Mapped[bool | None] = mapped_column(Boolean)
     is_paid_carer: Mapped[bool | None] = mapped_column(Boolean)
     caring_ended_over_limit: Mapped[bool | None] = mapped_column(Boolean)
-    communication_needs: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    best_time_to_call: Mapped[str | None] = mapped_column(String(100))
-    demographics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    communication_needs: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
+    best_time_to_call: Mapped[str | None] = mapped_column(EncryptedText())
+    demographics: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     consent_given: Mapped[bool] = mapped_column(Boolean)
     consent_at: Mapped[datetime | None]
     consent_wording_version: Mapped[str | None] = mapped_column(String(32))
@@ -168,16 +184,16 @@ class EmergencyCardRequest(Base):
     carer_id: Mapped[int | None] = mapped_column(ForeignKey("carers.id"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     channel: Mapped[str] = mapped_column(String(16))
-    cared_for_name: Mapped[str | None] = mapped_column(String(200))
-    help_needed: Mapped[str | None] = mapped_column(Text)
-    contacts: Mapped[list[Any]] = mapped_column(default=list)
+    cared_for_name: Mapped[str | None] = mapped_column(EncryptedText())
+    help_needed: Mapped[str | None] = mapped_column(EncryptedText())
+    contacts: Mapped[list[Any]] = mapped_column(EncryptedJSON(), default=list)
     consent_at: Mapped[datetime | None]
     consent_wording_version: Mapped[str | None] = mapped_column(String(32))
     received_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class EmergencyCard(Base):
@@ -190,8 +206,8 @@ class EmergencyCard(Base):
     number: Mapped[str] = mapped_column(String(16), unique=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_card_requests.id"))
     carer_id: Mapped[int | None] = mapped_column(ForeignKey("carers.id"), index=True)
-    plan: Mapped[str | None] = mapped_column(Text)
-    contacts: Mapped[list[Any]] = mapped_column(default=list)
+    plan: Mapped[str | None] = mapped_column(EncryptedText())
+    contacts: Mapped[list[Any]] = mapped_column(EncryptedJSON(), default=list)
     issued_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="active")
 
@@ -221,7 +237,7 @@ class Voicemail(Base):
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
     recording_url: Mapped[str | None] = mapped_column(String(500))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
-    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(EncryptedText())
     transcript_status: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
@@ -243,6 +259,8 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Raised to end every live session: "sign out everywhere", a new password, disabling."""
 
 
 class Callback(Base):
@@ -255,6 +273,8 @@ class Callback(Base):
         _one_of("urgency", URGENCIES),
         _one_of("channel", CHANNELS),
         Index("ix_callbacks_queue", "status", "urgency", "due_by"),
+        Index("ix_callbacks_queue_kind", "status", "kind", "urgency", "due_by"),
+        Index("ix_callbacks_completed_at", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,8 +288,9 @@ class Callback(Base):
     voicemail_id: Mapped[int | None] = mapped_column(ForeignKey("voicemails.id"))
     card_request_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_card_requests.id"))
     activation_id: Mapped[int | None] = mapped_column(ForeignKey("card_activations.id"))
-    reason: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(EncryptedText())
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(index=True)
@@ -280,13 +301,18 @@ class Callback(Base):
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     ended_early: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(String(64))
-    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    outcome_notes: Mapped[str | None] = mapped_column(EncryptedText())
     signposted_to: Mapped[list[Any]] = mapped_column(default=list)
     completed_at: Mapped[datetime | None]
     consent_at: Mapped[datetime | None]
     consent_wording_version: Mapped[str | None] = mapped_column(String(64))
     reminder_sent_at: Mapped[datetime | None]
     overdue_alerted_at: Mapped[datetime | None]
+
+    @validates("phone")
+    def _hash_phone(self, _key: str, phone: str | None) -> str | None:
+        self.phone_hash = phone_hash(phone)
+        return phone
 
 
 class CallbackAttempt(Base):
@@ -300,14 +326,17 @@ class CallbackAttempt(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     at: Mapped[datetime]
     result: Mapped[str] = mapped_column(String(20))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class AuditEvent(Base):
     """Who viewed or changed what, when (L12). Append-only from the application."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_subject", "subject_type", "subject_id"),
+        Index("ix_audit_events_staff_id_at", "staff_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
@@ -338,7 +367,7 @@ class FollowUpTask(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     done_at: Mapped[datetime | None]
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class UnansweredQuestion(Base):
@@ -351,7 +380,7 @@ class UnansweredQuestion(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(16))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(EncryptedText())
     clarify_offered: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -381,7 +410,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(64), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -401,7 +430,7 @@ class ProcessedWebhook(Base):
     source: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(index=True)
-    response: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class Heartbeat(Base):
@@ -436,3 +465,72 @@ class JobRun(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     period: Mapped[str] = mapped_column(String(32))
     ran_at: Mapped[datetime]
+
+
+BLOCK_KINDS = ("phone", "chat")
+
+
+class UsageEvent(Base):
+    """One costly thing a caller or chat set off, or a failed sign-in from an address.
+
+    Counted over a rolling window for the abuse limits (issue 8 items 6 and 7). ``subject`` is
+    ``phone:``, ``chat:`` or ``address:`` followed by a keyed hash of the number (E.164), the
+    Telegram chat id or the client address (``store.limits.stored_subject``);
+    ``reference`` names the callback a request created, so a carer over the limit can be told
+    about the request already on file.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_lookup", "subject", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(80))
+    reference: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class BlockedContact(Base):
+    """A phone number (E.164) or Telegram chat id staff have blocked, with a reason and an expiry.
+
+    Matched by ``match_key`` (a keyed hash, as the ``phone_hash`` columns); the number or chat id
+    and the reason are encrypted. A blocked contact still gets the emergency numbers;
+    ``contacts`` counts how often they got in touch while blocked. Removing an entry keeps the
+    row (``removed_at``) for the record.
+    """
+
+    __tablename__ = "blocked_contacts"
+    __table_args__ = (
+        _one_of("kind", BLOCK_KINDS),
+        Index("ix_blocked_contacts_kind_match_key", "kind", "match_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    match_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(EncryptedText())
+    reason: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    expires_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    last_contact_at: Mapped[datetime | None]
+
+
+class Erasure(Base):
+    """A tombstone: a record's personal data was erased on request (L12). Holds no personal data.
+
+    ``subject_hash`` is the keyed hash of the phone number (or chat id) the request named, so a
+    later request can be matched to it without keeping the number.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(EncryptedText())
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)

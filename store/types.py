@@ -1,12 +1,21 @@
-"""Column types: UTC-aware timestamps that survive SQLite, which has no time zone support."""
+"""Column types: UTC-aware timestamps that survive SQLite, and personal data encrypted at rest.
+
+``EncryptedText`` and ``EncryptedJSON`` store values encrypted by ``store.crypto`` (L12); the
+database only ever holds ciphertext. An empty string stays empty, so "is there any text" can
+still be asked in SQL; nothing else about an encrypted value can be compared in SQL.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from store.crypto import keyring
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -33,3 +42,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted at rest under the process's newest key (L12)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """Encrypt; NULL and the empty string are stored as they are."""
+        if not value:
+            return value
+        return keyring().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        """Decrypt, failing loudly when no configured key opens the value."""
+        if not value:
+            return value
+        return keyring().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document encrypted at rest as one value (L12)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Serialise, then encrypt; None is stored as NULL."""
+        if value is None:
+            return None
+        return keyring().encrypt(json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        """Decrypt, then parse."""
+        if value is None:
+            return None
+        return json.loads(keyring().decrypt(value))

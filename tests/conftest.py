@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.clocks import FixedClock
 from settings import LONDON, Settings
+from store.crypto import DataKeys, configure
 from store.database import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.models import Base
@@ -63,6 +64,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "  Start PostgreSQL (or set TEST_DATABASE_URL) and run the tests again.", red=True
         )
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+DEVELOPMENT_KEYS = DataKeys(Settings().data_encryption_keys, Settings().phone_hash_key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_keys() -> DataKeys:
+    """Every test process encrypts with the development keys, as `make run` does (L12)."""
+    configure(DEVELOPMENT_KEYS)
+    return DEVELOPMENT_KEYS
 
 
 def london(text_value: str) -> datetime:

@@ -4,9 +4,17 @@ from datetime import timedelta
 
 import pytest
 
-from settings import DEFAULT_TELEGRAM_API_BASE_URL, Settings, SettingsError
+from settings import (
+    DEFAULT_TELEGRAM_API_BASE_URL,
+    DEVELOPMENT_DATA_KEY,
+    DEVELOPMENT_PHONE_HASH_KEY,
+    Settings,
+    SettingsError,
+)
 
 GOOD_SECRET = "s" * 40
+GOOD_DATA_KEY = "k" * 43 + "="
+GOOD_HASH_KEY = "h" * 40
 
 
 def test_defaults_run_embedded_sqlite_with_channels_off():
@@ -85,6 +93,8 @@ def production(**extra):
         "CARERS_LINE_ENV": "production",
         "SECRET_KEY": GOOD_SECRET,
         "PUBLIC_BASE_URL": "https://carers.example.org",
+        "DATA_ENCRYPTION_KEYS": GOOD_DATA_KEY,
+        "PHONE_HASH_KEY": GOOD_HASH_KEY,
     }
     env.update(extra)
     return env
@@ -100,6 +110,13 @@ def production(**extra):
         (production(TELEGRAM_BOT_TOKEN="1:a"), "TELEGRAM_WEBHOOK_SECRET"),
         (production(TWILIO_ACCOUNT_SID="AC1"), "TWILIO_AUTH_TOKEN"),
         (production(CARERS_LINE_NOW="2026-12-25T10:00"), "CARERS_LINE_NOW"),
+        # L12: encryption at rest needs real keys, never the development ones
+        (production(DATA_ENCRYPTION_KEYS=""), "DATA_ENCRYPTION_KEYS"),
+        (production(DATA_ENCRYPTION_KEYS=DEVELOPMENT_DATA_KEY), "DATA_ENCRYPTION_KEYS"),
+        (production(DATA_ENCRYPTION_KEYS="not-a-key"), "DATA_ENCRYPTION_KEYS"),
+        (production(PHONE_HASH_KEY=""), "PHONE_HASH_KEY"),
+        (production(PHONE_HASH_KEY="short"), "PHONE_HASH_KEY"),
+        (production(PHONE_HASH_KEY=DEVELOPMENT_PHONE_HASH_KEY), "PHONE_HASH_KEY"),
     ],
 )
 def test_production_refuses_to_start_without_secrets(env, variable):
@@ -109,6 +126,16 @@ def test_production_refuses_to_start_without_secrets(env, variable):
 
 def test_production_with_everything_set_starts():
     assert Settings.from_env(production()).production
+
+
+def test_data_keys_are_listed_newest_first_and_development_has_its_own():
+    newer = "n" * 43 + "="
+    settings = Settings.from_env({"DATA_ENCRYPTION_KEYS": f"{newer}, {GOOD_DATA_KEY}"})
+    assert settings.data_encryption_keys == (newer, GOOD_DATA_KEY)
+    development = Settings.from_env({})
+    assert development.data_encryption_keys == (DEVELOPMENT_DATA_KEY,)
+    assert development.phone_hash_key == DEVELOPMENT_PHONE_HASH_KEY
+    assert GOOD_DATA_KEY not in repr(settings)
 
 
 def test_fixed_now_is_london_time():

@@ -14,11 +14,14 @@ from sqlalchemy import func, select
 
 from cli import main
 from handlers.jobs import purge_expired
+from handlers.limits import Subject
 from handlers.ports import Expired
 from store.database import make_engine, make_session_factory
 from store.jobs import SqlRetention
+from store.limits import count_use
 from store.migrate import upgrade
 from store.models import (
+    BlockedContact,
     Callback,
     CallbackAttempt,
     Carer,
@@ -28,6 +31,7 @@ from store.models import (
     OutboxMessage,
     ProcessedWebhook,
     UnansweredQuestion,
+    UsageEvent,
     Voicemail,
 )
 from tests.jobs.records import Records, at
@@ -268,6 +272,31 @@ def test_without_twilio_recordings_wait_and_are_counted(db, records, profile, cl
     assert "recordings waiting because Twilio is not configured: 2" in report.lines()
 
 
+def test_old_abuse_limit_counts_and_lapsed_blocks_go_with_old_conversations(db, profile, clock):
+    with db.sessions.begin() as session:
+        count_use(session, Subject("phone", "+447700900123"), "callback", at("2026-08-01T10:00"))
+        count_use(session, Subject("chat", "5512345678"), "sms", at("2026-11-22T10:00"))
+        for expires in ("2026-08-20T10:00", "2026-12-20T10:00"):
+            session.add(
+                BlockedContact(
+                    kind="chat",
+                    match_key="0" * 64,
+                    value="5512345678",
+                    reason="abusive messages",
+                    created_at=at("2026-07-20T10:00"),
+                    expires_at=at(expires),
+                    contacts=0,
+                )
+            )
+    report = purge_expired(SqlRetention(db.sessions), None, profile.retention, clock)
+    assert report.conversations == Expired(2, 0)
+    with db.sessions() as session:
+        kept = session.scalars(select(UsageEvent.at)).all()
+        blocks = session.scalars(select(BlockedContact.expires_at)).all()
+    assert kept == [at("2026-11-22T10:00")]
+    assert blocks == [at("2026-12-20T10:00")]  # still in force, whatever its age
+
+
 def test_the_retention_command_dry_run_prints_counts(tmp_path, monkeypatch, clock):
     url = f"sqlite:///{tmp_path / 'retention.db'}"
     engine = make_engine(url)
@@ -285,8 +314,8 @@ def test_the_retention_command_dry_run_prints_counts(tmp_path, monkeypatch, cloc
     assert result.output.splitlines() == [
         "recordings (audio at Twilio): would remove 2, kept 1 an open record still needs",
         "transcript lines and questions: would remove 4, kept 1 an open record still needs",
-        "finished conversations, webhook replies and sent messages: would remove 3, kept 2 an "
-        "open record still needs",
+        "finished conversations, webhook replies, sent messages, usage counts and lapsed blocks: "
+        "would remove 3, kept 2 an open record still needs",
         "closed records (personal details): would remove 2, kept 1 an open record still needs",
     ]
     assert count(database, ConversationTurn) == 4
