@@ -168,7 +168,10 @@ def build_senders(runtime: Runtime) -> dict[str, MessageSender]:
     settings = runtime.settings
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_sms_from:
         senders["sms"] = SmsSender.for_account(
-            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_sms_from
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_sms_from,
+            runtime.profile.allowed_international_prefixes,
         )
     elif settings.twilio_enabled:
         log.warning("texts wait in the outbox: set TWILIO_SMS_FROM to send them")

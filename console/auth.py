@@ -2,8 +2,12 @@
 
 Passwords are hashed with scrypt (werkzeug) and must be at least 12 characters mixing at least
 two kinds of character. Five wrong passwords lock an account for 15 minutes, timed by the
-injected clock. Signing in starts a new session (nothing from before survives it), and every
-console form carries a CSRF token (Flask-WTF); the check runs for every POST to the console.
+injected clock; ten failed sign-ins from one client address in 15 minutes make that address
+wait (counted in the database, so across workers: issue 8 item 7). Signing in starts a new
+session (nothing from before survives it). Each session carries the account's session
+generation: "sign out everywhere", a new password or a supervisor disabling the account raise
+it, and every older session ends at its next request. Every console form carries a CSRF token
+(Flask-WTF); the check runs for every POST to the console.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from handlers.callbacks import LOCK_OUT, SIGN_IN_LIMIT
-from handlers.phones import clean_phone
-from handlers.ports import Actor, AuditTrail, StaffAccounts, StaffMember
+from handlers.limits import AbuseLimits, Subject, decide, window_start
+from handlers.phones import clean_phone, dialable
+from handlers.ports import Actor, AuditTrail, SignInThrottle, StaffAccounts, StaffMember
 
 MIN_PASSWORD_LENGTH = 12
 ROLES = ("staff", "supervisor")
 DEMO_USERNAME = "demo"
+GENERATION_KEY = "session_generation"
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
 _CLASSES = (
     re.compile(r"[a-z]"),
@@ -84,8 +90,11 @@ def check_details(username: str, display_name: str, role: str, phone: str | None
     if not phone:
         return None
     number = clean_phone(phone)
-    if number is None:
-        raise AccountError("The phone number must be a UK number, like 07700 900123.")
+    if number is None or dialable(number) is None:
+        raise AccountError(
+            "The phone number must be a UK number we may call, like 07700 900123 "
+            "(a landline or mobile, never premium rate)."
+        )
     return number
 
 
@@ -159,12 +168,45 @@ class SignIn:
 
     member: StaffMember | None
     locked_until: datetime | None = None
+    throttled: bool = False
+
+
+@dataclass(frozen=True)
+class SignInFrom:
+    """Where a sign-in comes from, and the per-address count of failures (issue 8 item 7)."""
+
+    address: str
+    throttle: SignInThrottle
 
 
 def check_sign_in(
+    accounts: StaffAccounts,
+    audit: AuditTrail,
+    username: str,
+    password: str,
+    now: datetime,
+    origin: SignInFrom | None = None,
+) -> SignIn:
+    """Check a username and password, counting failures towards the lock-out.
+
+    With an ``origin``, an address with too many recent failures is refused before any password
+    is checked, and every failure counts against the address.
+    """
+    if origin is not None:
+        subject = Subject("address", origin.address)
+        failures = origin.throttle.failures(origin.address, window_start(now, "sign_in"))
+        if not decide("sign_in", AbuseLimits(), {subject: failures}).allowed:
+            audit.record(Actor(None, "anonymous"), "sign_in_throttled", "staff", None, now)
+            return SignIn(None, throttled=True)
+    outcome = _check_password(accounts, audit, username, password, now)
+    if outcome.member is None and origin is not None:
+        origin.throttle.failed(origin.address, now)
+    return outcome
+
+
+def _check_password(
     accounts: StaffAccounts, audit: AuditTrail, username: str, password: str, now: datetime
 ) -> SignIn:
-    """Check a username and password, counting failures towards the lock-out."""
     login = accounts.find(username.strip())
     if login is None:
         check_password_hash(_decoy_hash(), password)
@@ -190,10 +232,54 @@ def check_sign_in(
 def start_session(member: StaffMember) -> None:
     """A fresh session for the member (protection against session fixation).
 
-    Whatever the old session held (a planted value, an old CSRF token) is dropped first.
+    Whatever the old session held (a planted value, an old CSRF token) is dropped first; the
+    new one carries the account's session generation.
     """
     session.clear()
     login_user(ConsoleUser(member))
+    session[GENERATION_KEY] = member.session_generation
+
+
+def sign_out_everywhere(accounts: StaffAccounts, audit: AuditTrail, now: datetime) -> None:
+    """End every session of the signed-in member, this one included."""
+    member = current_member()
+    accounts.end_sessions(member.id)
+    audit.record(Actor.staff(member), "signed_out_everywhere", "staff", member.id, now)
+    end_session()
+
+
+def change_password(
+    accounts: StaffAccounts, audit: AuditTrail, current: str, new: str, now: datetime
+) -> list[str]:
+    """Change the signed-in member's password; why not, when it cannot be changed.
+
+    Every other session of the account ends; this browser gets a fresh session.
+    """
+    member = current_member()
+    login = accounts.find(member.username)
+    if login is None or not check_password_hash(login.password_hash, current):
+        return ["Your current password is not right."]
+    problems = password_problems(new, member.username)
+    if problems:
+        return problems
+    accounts.change_password(member.id, hash_password(new))
+    audit.record(Actor.staff(member), "password_changed", "staff", member.id, now)
+    renewed = accounts.get(member.id)
+    if renewed is not None:
+        start_session(renewed)
+    return []
+
+
+def set_account_active(
+    accounts: StaffAccounts, audit: AuditTrail, staff_id: int, active: bool, now: datetime
+) -> bool:
+    """A supervisor enables or disables an account (not their own); disabling ends its sessions."""
+    member = current_member()
+    if staff_id == member.id or not accounts.set_active(staff_id, active):
+        return False
+    action = "account_enabled" if active else "account_disabled"
+    audit.record(Actor.staff(member), action, "staff", staff_id, now)
+    return True
 
 
 def end_session() -> None:
@@ -263,6 +349,8 @@ def install(app: Flask, accounts: StaffAccounts) -> None:
         member = accounts.get(int(user_id))
         if member is None or not member.active:
             return None
+        if session.get(GENERATION_KEY) != member.session_generation:
+            return None  # ended by "sign out everywhere", a new password or disabling
         return ConsoleUser(member)
 
     manager.user_loader(load_user)

@@ -36,6 +36,8 @@ from handlers.callbacks import ATTEMPT_RESULTS, KINDS, OUTCOMES, SERVICES
 from handlers.phones import clean_phone
 
 NOTES_LIMIT = 4000
+MAX_PAGE = 1_000_000
+MAX_ID = 2**31 - 1  # the largest id a table holds; beyond it, a database error (tests/fuzz)
 SMS_LIMIT = 459  # three text-message segments
 
 if TYPE_CHECKING:
@@ -185,7 +187,9 @@ class QueueFilterForm(ConsoleForm):
     )
     overdue = BooleanField("Overdue only")
     urgent = BooleanField("Urgent only")
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(
+        "Page", default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)]
+    )
 
 
 class AuditFilterForm(ConsoleForm):
@@ -212,6 +216,10 @@ class AuditFilterForm(ConsoleForm):
         default="",
         validators=[Optional()],
     )
-    subject_id = IntegerField("Record number", validators=[Optional(), NumberRange(min=1)])
+    subject_id = IntegerField(
+        "Record number", validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
     staff_id = SelectField("Member of staff", coerce=str, default="", validators=[Optional()])
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(
+        "Page", default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)]
+    )

@@ -31,8 +31,11 @@ from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response as BaseResponse
 
+from console import accounts as account_pages
+from console import blocklist as blocklist_page
 from console import wording
 from console.auth import (
+    SignInFrom,
     check_sign_in,
     current_member,
     end_session,
@@ -43,6 +46,8 @@ from console.auth import (
 )
 from console.calls import CallFailedError, CallPlacer
 from console.forms import (
+    MAX_ID,
+    MAX_PAGE,
     ActionForm,
     AttemptForm,
     AuditFilterForm,
@@ -76,10 +81,12 @@ from handlers.ports import (
     Actor,
     AuditQuery,
     AuditTrail,
+    BlockList,
     CardRecord,
     CaseFile,
     QueueQuery,
     ReportSource,
+    SignInThrottle,
     StaffAccounts,
 )
 from handlers.profile import ServiceProfile
@@ -113,7 +120,8 @@ class ConsoleReport:
 class ConsoleServices:
     """What the console needs: the desk, accounts, the audit trail and the deployment.
 
-    ``twilio`` exists only when Twilio is configured; ``report`` when the report is wired in.
+    ``twilio`` exists only when Twilio is configured; ``report`` when the report is wired in;
+    ``blocklist`` and ``throttle`` (failed sign-ins per address) when the store provides them.
     """
 
     desk: CallbackDesk
@@ -123,6 +131,8 @@ class ConsoleServices:
     profile: ServiceProfile
     twilio: ConsoleTwilio | None = None
     report: ConsoleReport | None = None
+    blocklist: BlockList | None = None
+    throttle: SignInThrottle | None = None
 
     @property
     def calls(self) -> CallPlacer | None:
@@ -154,6 +164,12 @@ def blueprint(services: ConsoleServices) -> Blueprint:
 
     def refuse(result: Result) -> None:
         flash(wording.refusal_message(result, when), "error")
+
+    @bp.url_value_preprocessor
+    def ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        """An id beyond the database's integers names no record: 404, not a database error."""
+        if values and any(isinstance(value, int) and value > MAX_ID for value in values.values()):
+            abort(404)
 
     @bp.before_request
     def check_csrf() -> None:
@@ -205,6 +221,7 @@ def blueprint(services: ConsoleServices) -> Blueprint:
             "has_recordings": services.recordings is not None,
             "policy": desk.policy,
             "has_report": "console.report" in current_app.view_functions,
+            "has_blocklist": services.blocklist is not None,
         }
 
     # Signing in and out -------------------------------------------------------------------
@@ -217,9 +234,23 @@ def blueprint(services: ConsoleServices) -> Blueprint:
         error = None
         if form.validate_on_submit():
             now = desk.clock.now()
-            outcome = check_sign_in(
-                services.accounts, services.audit, form.username.data, form.password.data, now
+            origin = (
+                SignInFrom(request.remote_addr or "unknown", services.throttle)
+                if services.throttle is not None
+                else None
             )
+            outcome = check_sign_in(
+                services.accounts,
+                services.audit,
+                form.username.data,
+                form.password.data,
+                now,
+                origin,
+            )
+            if outcome.throttled:
+                return render_template(
+                    "console/login.html", form=form, error=wording.SIGN_IN_THROTTLED
+                ), 429
             if outcome.member is not None:
                 start_session(outcome.member)
                 flash(f"Signed in as {outcome.member.display_name}.", "info")
@@ -247,6 +278,10 @@ def blueprint(services: ConsoleServices) -> Blueprint:
         end_session()
         flash("You have signed out.", "info")
         return redirect(url_for("console.login"))
+
+    account_pages.add_routes(bp, services.accounts, services.audit, desk.clock)
+    if services.blocklist is not None:
+        blocklist_page.add_routes(bp, services.blocklist, desk.clock, when)
 
     # The queue --------------------------------------------------------------------------
 
@@ -606,7 +641,7 @@ def blueprint(services: ConsoleServices) -> Blueprint:
     @signed_in
     def follow_ups() -> ViewResult:
         show_all = request.args.get("show") == "all"
-        page_number = max(1, request.args.get("page", 1, type=int) or 1)
+        page_number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
         tasks, total = desk.follow_ups(
             current_member(), not show_all, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
         )

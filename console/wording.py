@@ -70,3 +70,24 @@ def referrer_message(profile: ServiceProfile, referral: ReferralRecord | None) -
         f"(reference {referral.reference}). We have now been in touch with the carer. "
         f"If you have any questions, call us on {profile.phones.main}."
     )
+
+
+# The block list and account protection (issue 8 items 6 and 7).
+
+BLOCK_KINDS = {"phone": "Phone number", "chat": "Telegram chat"}
+BLOCK_NOT_A_CONTACT = (
+    "Enter a phone number (a UK number like 07700 900123, or +country code for abroad) or a "
+    "Telegram chat id (digits, perhaps with a minus sign in front)."
+)
+BLOCK_ADDED = "Blocked until {until}. They will still be given the emergency numbers."
+BLOCK_REMOVED = "Block lifted."
+BLOCK_ALREADY_GONE = "That block had already been lifted or had run out. Nothing was changed."
+SIGN_IN_THROTTLED = (
+    "Too many failed sign-ins from this computer or network. Wait 15 minutes, then try again."
+)
+SIGNED_OUT_EVERYWHERE = "You have been signed out on every computer and phone."
+PASSWORD_CHANGED = "Password changed. You have been signed out everywhere else."
+PASSWORDS_DIFFER = "The two new passwords are not the same."
+ACCOUNT_DISABLED = "Account disabled: it is signed out everywhere and cannot sign in."
+ACCOUNT_ENABLED = "Account enabled: it can sign in again with its password."
+ACCOUNT_NOT_CHANGED = "That account could not be changed (you cannot disable your own)."

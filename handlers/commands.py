@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from handlers.limits import Action, Refusal, Subject
+
 
 @dataclass(frozen=True)
 class Consent:
@@ -126,6 +128,35 @@ class ForgetConversation:
     at: datetime
 
 
+@dataclass(frozen=True)
+class CountUse:
+    """Count a costly action (a callback queued, a text sent) against each subject's limit."""
+
+    action: Action
+    subjects: tuple[Subject, ...]
+    at: datetime
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class RefuseUse:
+    """An action a limit or the block list stopped: audited with counts, never personal data."""
+
+    action: Action
+    refusal: Refusal
+    count: int
+    limit: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CountBlockedContact:
+    """A blocked number or chat got in touch (and was given the emergency numbers)."""
+
+    subjects: tuple[Subject, ...]
+    at: datetime
+
+
 Command = (
     SaveCallback
     | SaveReferral
@@ -136,4 +167,7 @@ Command = (
     | QueueMessage
     | EndConversation
     | ForgetConversation
+    | CountUse
+    | RefuseUse
+    | CountBlockedContact
 )

@@ -17,10 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from handlers.commands import Command, Consent, EndConversation, SaveCallback
+from handlers.commands import (
+    Command,
+    Consent,
+    CountBlockedContact,
+    CountUse,
+    EndConversation,
+    QueueMessage,
+    RefuseUse,
+    SaveCallback,
+)
 from handlers.dialog import (
     Ask,
     Chose,
+    ConversationKey,
     End,
     Event,
     Expect,
@@ -36,6 +46,7 @@ from handlers.dialog import (
     Started,
 )
 from handlers.hours import DueByRules, WorkingCalendar
+from handlers.limits import Action, Subject, Verdict, decide, subjects_of, window_start
 from handlers.phones import SPOKEN_DIGITS, clean_phone
 from handlers.ports import Lookups, StoredState
 from handlers.profile import ServiceProfile, spoken_time
@@ -66,6 +77,8 @@ class Context:
     now: datetime
     lookups: Lookups
     randomness: random.Random = field(default_factory=random.SystemRandom)
+    conversation: ConversationKey | None = None
+    """Which conversation this is (its Telegram chat id counts towards the abuse limits)."""
 
     @property
     def in_hours(self) -> bool:
@@ -337,12 +350,14 @@ class Turn:
         left pending afterwards.
         """
         reference = self.context.new_reference(prefix)
+        chosen = phone or self.answers.get("phone")
+        self.command(CountUse("callback", self.subjects(chosen), self.now, reference))
         self.command(
             SaveCallback(
                 reference=reference,
                 kind=kind,
                 reason=reason,
-                phone=phone or self.answers.get("phone"),
+                phone=chosen,
                 received_at=self.now,
                 due_by=due,
                 urgent=urgent,
@@ -360,6 +375,57 @@ class Turn:
         """The record was saved: nothing left to rescue."""
         self.answers.pop("pending_callback", None)
 
+    def subjects(self, *phones: str | None) -> tuple[Subject, ...]:
+        """Who the abuse limits count here: the caller ID, the chat, and the numbers given."""
+        key = self.context.conversation
+        chat = key.external_id if key is not None and key.channel == "telegram" else None
+        return subjects_of(self.state.caller, chat, phones)
+
+    def allowance(self, action: Action, *phones: str | None) -> Verdict:
+        """May this conversation set off ``action`` now (issue 8 item 6)? A refusal is audited."""
+        subjects = self.subjects(*phones)
+        lookups = self.context.lookups
+        usage = lookups.usage(action, subjects, window_start(self.now, action)) if subjects else {}
+        already = sum(
+            1
+            for command in self.commands
+            if isinstance(command, CountUse) and command.action == action
+        )
+        verdict = decide(
+            action,
+            self.context.profile.abuse_limits,
+            usage,
+            blocked=bool(subjects) and lookups.blocked(subjects, self.now),
+            already=already,
+        )
+        if verdict.refusal is not None:
+            self.command(RefuseUse(action, verdict.refusal, verdict.count, verdict.limit, self.now))
+        return verdict
+
+    def turn_away(self) -> None:
+        """A blocked number or chat: the emergency numbers, a kind word on other ways, goodbye."""
+        crisis = self.context.knowledge.crisis
+        self.say_text(crisis.voice_message if self.medium == "voice" else crisis.chat_message)
+        self.command(CountBlockedContact(self.subjects(self.answers.get("phone")), self.now))
+        self.clear_pending_callback()
+        self.end("blocked_notice", "blocked")
+
+    def queue_text(self, recipient: str, text: str, dedupe_key: str, *, ours: bool = False) -> bool:
+        """Queue a text message unless a limit or the block list stops it; True when queued.
+
+        ``ours``: the service's own number (the duty team's alert), never limited.
+        """
+        if not ours and not self.allowance("sms", recipient).allowed:
+            return False
+        self.command(
+            QueueMessage(
+                channel="sms", recipient=recipient, text=text, dedupe_key=dedupe_key, at=self.now
+            )
+        )
+        if not ours:
+            self.command(CountUse("sms", self.subjects(recipient), self.now))
+        return True
+
 
 def step(
     stored: StoredState | None, event: Event, context: Context, nodes: Mapping[str, Node]
@@ -373,7 +439,8 @@ def step(
         state.history.clear()
         if event.entry:
             state.answers[ENTRY_ANSWER] = event.entry
-        turn.goto(START_NODE, remember=False)
+        if not _turned_away(turn):
+            turn.goto(START_NODE, remember=False)
     elif isinstance(event, HungUp):
         _hung_up(turn)
     elif isinstance(event, Chose) and (entry := _entry_node(event.option, nodes)):
@@ -385,10 +452,27 @@ def step(
     elif state.node == ENDED_NODE or state.node not in nodes:
         state.answers.clear()
         state.history.clear()
-        turn.goto(START_NODE, remember=False)
-    elif not _global_rule(turn, event, nodes[state.node]):
+        if not _turned_away(turn):
+            turn.goto(START_NODE, remember=False)
+    elif (stored is not None or not _turned_away(turn)) and not _global_rule(
+        turn, event, nodes[state.node]
+    ):
         nodes[state.node].handle(turn, event)
     return Outcome(state, tuple(turn.replies), tuple(turn.commands))
+
+
+def _turned_away(turn: Turn) -> bool:
+    """A blocked number or chat starting a conversation: emergency numbers, then goodbye.
+
+    Blocking never removes crisis signposting: the crisis message (999, NHS 111, Samaritans) is
+    given every time, with a short, kind word on how else to reach the service. The contact is
+    counted for staff. Nothing is queued and nobody is put through.
+    """
+    subjects = turn.subjects()
+    if not subjects or not turn.context.lookups.blocked(subjects, turn.now):
+        return False
+    turn.turn_away()
+    return True
 
 
 def _entry_node(option: str, nodes: Mapping[str, Node]) -> str | None:

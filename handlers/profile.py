@@ -7,8 +7,8 @@ a message naming it (for example ``sla.callback_working_days``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from handlers.limits import AbuseLimits
+from handlers.phones import dialable, textable
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BANK_HOLIDAY_NATIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 SIGNPOST_KINDS = ("young_carers", "parent_carers", "paid_carers", "former_carers")
 STAFF_ALERT_CHANNELS = ("sms", "telegram")
 _UK_PHONE = re.compile(r"^(\+44 ?|0)[0-9 ]{9,13}$")
+_COUNTRY_PREFIX = re.compile(r"\+[1-9][0-9]{0,3}")
 _NUMBER_WORDS = (
     "zero",
     "one",
@@ -147,6 +151,9 @@ class ServiceProfile:
     eligibility: Eligibility
     retention: Retention
     staff_alerts: StaffAlerts | None = None
+    abuse_limits: AbuseLimits = field(default_factory=AbuseLimits)
+    allowed_international_prefixes: tuple[str, ...] = ()
+    """Toll-fraud guard: country prefixes ("+353") the service may dial or text besides the UK."""
 
     @property
     def holiday_subdivision(self) -> str:
@@ -232,6 +239,7 @@ def parse_profile(raw: object) -> ServiceProfile:
     card = root.child("emergency_card")
     eligibility = root.child("eligibility")
     retention = root.child("retention")
+    prefixes = _international_prefixes(root)
     zone_name = root.text("time_zone")
     try:
         zone = ZoneInfo(zone_name)
@@ -257,7 +265,9 @@ def parse_profile(raw: object) -> ServiceProfile:
             main=phones.phone("main"),
             out_of_hours_duty=phones.phone("out_of_hours_duty"),
             council_adult_care=phones.phone("council_adult_care"),
-            staff_transfer=tuple(phones.phone_list("staff_transfer")),
+            staff_transfer=tuple(
+                phones.allowed_list("staff_transfer", dialable, (), "a UK number we may dial")
+            ),
         ),
         time_zone=zone,
         bank_holiday_nation=nation,
@@ -297,13 +307,48 @@ def parse_profile(raw: object) -> ServiceProfile:
             transcripts_days=retention.integer("transcripts_days", 1, 3650),
             closed_records_years=retention.integer("closed_records_years", 1, 30),
         ),
-        staff_alerts=_staff_alerts(root.child("staff_alerts"))
+        staff_alerts=_staff_alerts(root.child("staff_alerts"), prefixes)
         if root.get("staff_alerts") is not None
         else None,
+        abuse_limits=_abuse_limits(root),
+        allowed_international_prefixes=prefixes,
     )
 
 
-def _staff_alerts(node: _Node) -> StaffAlerts:
+def _international_prefixes(root: _Node) -> tuple[str, ...]:
+    """Country prefixes besides the UK's that numbers may be dialled or texted in (issue 8)."""
+    where = root.path_of("allowed_international_prefixes")
+    value = root.get("allowed_international_prefixes")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProfileError(f'profile field {where}: expected a list like ["+353"]')
+    for prefix in value:
+        if not _COUNTRY_PREFIX.fullmatch(prefix) or prefix.startswith("+44"):
+            raise ProfileError(
+                f"profile field {where}: {prefix!r} is not a country prefix like +353 "
+                "(UK numbers are always allowed, and UK premium rates never are)"
+            )
+    return tuple(value)
+
+
+def _abuse_limits(root: _Node) -> AbuseLimits:
+    """Per caller number and per chat over 24 hours; the defaults when the section is absent."""
+    if root.get("abuse_limits") is None:
+        return AbuseLimits()
+    node = root.child("abuse_limits")
+    defaults = AbuseLimits()
+    return AbuseLimits(
+        callbacks_per_day=node.integer("callbacks_per_day", 1, 100)
+        if node.get("callbacks_per_day") is not None
+        else defaults.callbacks_per_day,
+        texts_per_day=node.integer("texts_per_day", 1, 100)
+        if node.get("texts_per_day") is not None
+        else defaults.texts_per_day,
+    )
+
+
+def _staff_alerts(node: _Node, prefixes: tuple[str, ...]) -> StaffAlerts:
     channel = node.text("channel")
     if channel not in STAFF_ALERT_CHANNELS:
         raise ProfileError(
@@ -313,7 +358,9 @@ def _staff_alerts(node: _Node) -> StaffAlerts:
     recipients = {}
     for key in ("team", "supervisors"):
         if channel == "sms":
-            recipients[key] = tuple(node.phone_list(key))
+            recipients[key] = tuple(
+                node.allowed_list(key, textable, prefixes, "a mobile we may text")
+            )
         else:
             recipients[key] = tuple(node.chat_id_list(key))
     return StaffAlerts(
@@ -415,6 +462,22 @@ class _Node:
             raise ProfileError(f"profile field {self.path_of(key)}: expected a list of numbers")
         holder = _Node({str(i): item for i, item in enumerate(value)}, self.path_of(key))
         return [holder.phone(str(i)) for i in range(len(value))]
+
+    def allowed_list(
+        self,
+        key: str,
+        allowed: Callable[[str, Sequence[str]], str | None],
+        prefixes: tuple[str, ...],
+        kind: str,
+    ) -> list[str]:
+        """Staff numbers, each passing the toll-fraud guard (``dialable`` or ``textable``)."""
+        numbers = self.phone_list(key)
+        for index, number in enumerate(numbers):
+            if allowed(number, prefixes) is None:
+                raise ProfileError(
+                    f"profile field {self.path_of(key)}.{index}: expected {kind}, got {number!r}"
+                )
+        return numbers
 
     def chat_id_list(self, key: str) -> list[str]:
         value = self.required(key)

@@ -33,7 +33,7 @@ from handlers.dialog import (
     ShowArticle,
     Transfer,
 )
-from handlers.phones import clean_phone, spoken_phone
+from handlers.phones import clean_phone, dialable, spoken_phone
 from knowledge.prompts import Prompts
 
 SPEAKING_RATE = "90%"
@@ -103,9 +103,12 @@ class Links:
 
 
 def e164(number: str) -> str | None:
-    """A UK number as Twilio dials it: "07700 900101" -> "+447700900101"."""
-    digits = clean_phone(number)
-    return f"+44{digits[1:]}" if digits else None
+    """A staff number as Twilio dials it ("07700 900101" -> "+447700900101"), or None.
+
+    The toll-fraud guard (``handlers.phones.dialable``) decides: UK landlines, mobiles and
+    freephone only, never premium or service rates. Transfers never go abroad.
+    """
+    return dialable(number)
 
 
 def speakable(text: str) -> str:
@@ -216,7 +219,11 @@ class VoiceRenderer:
         """The last staff number did not take the call: try the next one."""
         response = twiml.VoiceResponse()
         self._speak(response, self.text("phone_transfer_still_trying"))
-        self._dial_numbers(response, numbers, at, timeout)
+        allowed = [number for number in map(e164, numbers) if number]
+        if not allowed:
+            response.redirect(self.links.dial_result(at), method="POST")
+            return str(response.to_xml())
+        self._dial_numbers(response, allowed, at, timeout)
         return str(response.to_xml())
 
     def _words_of(self, key: str) -> list[str]:

@@ -1,8 +1,9 @@
 """The one seam for outgoing text messages: Twilio's Messages API, fed by the outbox.
 
 ``SmsSender`` implements ``handlers.ports.MessageSender``; the clock's outbox job calls it and
-retries what it reports as passing. Only UK mobile numbers are ever texted: anything else is
-refused here before Twilio is asked. Twilio's answers map to the outbox's statuses:
+retries what it reports as passing. Only numbers the toll-fraud guard allows are ever texted
+(``handlers.phones.textable``: UK mobiles, or a country the service profile allows): anything else
+is refused here before Twilio is asked. Twilio's answers map to the outbox's statuses:
 
 - created: ``sent``
 - rate limited (429), Twilio's own faults (5xx), a rejected account login (401), or no answer
@@ -15,15 +16,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from handlers.flows.confirmations import can_take_texts
-from handlers.phones import clean_phone
+from handlers.phones import textable
 from handlers.ports import SendResult
 from ivr.render import plain_text
 
@@ -37,21 +37,31 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 class SmsSender:
     """Sends one outbox message by SMS from the service's Twilio number or messaging service."""
 
-    def __init__(self, client: Any, sender: str) -> None:
+    def __init__(
+        self, client: Any, sender: str, international_prefixes: Sequence[str] = ()
+    ) -> None:
         self._client = client
         self._sender = sender
+        self._international_prefixes = tuple(international_prefixes)
 
     @classmethod
-    def for_account(cls, account_sid: str, auth_token: str, sender: str) -> SmsSender:
+    def for_account(
+        cls,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        international_prefixes: Sequence[str] = (),
+    ) -> SmsSender:
         """A sender on the live Twilio API, with a time limit on every request."""
         http = TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)
-        return cls(Client(account_sid, auth_token, http_client=http), sender)
+        client = Client(account_sid, auth_token, http_client=http)
+        return cls(client, sender, international_prefixes)
 
     def send(self, recipient: str, payload: Mapping[str, Any]) -> SendResult:
         """Try once; report the outcome, never raise for a delivery fault."""
-        number = clean_phone(recipient)
-        if number is None or not can_take_texts(number):
-            return SendResult("failed", error="not a UK mobile number")
+        number = textable(recipient, self._international_prefixes)
+        if number is None:
+            return SendResult("failed", error="not a number we may text (toll-fraud guard)")
         body = _fit(plain_text(str(payload.get("text") or "")))
         if not body:
             return SendResult("failed", error="empty message")
@@ -61,7 +71,7 @@ class SmsSender:
             else {"from_": self._sender}
         )
         try:
-            self._client.messages.create(to=f"+44{number[1:]}", body=body, **sender)
+            self._client.messages.create(to=number, body=body, **sender)
         except TwilioException as error:
             return _refused(error)
         except OSError as error:  # the HTTP library's connection errors and time-outs

@@ -2,7 +2,8 @@
 
 Implements ``handlers.ports.StaffAccounts``. A failed sign-in is counted with one atomic
 ``UPDATE ... SET failed_logins = failed_logins + 1``, so two wrong passwords at the same moment
-both count.
+both count. Raising ``session_generation`` ends every live session of an account (sign out
+everywhere, a new password, disabling).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def member_of(user: StaffUser) -> StaffMember:
         role=user.role,
         phone=user.phone,
         active=user.active,
+        session_generation=user.session_generation,
     )
 
 
@@ -88,10 +90,17 @@ class SqlStaffAccounts:
 
     def active_members(self) -> list[StaffMember]:
         """Everyone who can sign in, by name."""
+        return self._members(active=True)
+
+    def disabled_members(self) -> list[StaffMember]:
+        """Accounts a supervisor disabled, by name."""
+        return self._members(active=False)
+
+    def _members(self, *, active: bool) -> list[StaffMember]:
         with self._sessions() as session:
             users = session.scalars(
                 select(StaffUser)
-                .where(StaffUser.active.is_(True))
+                .where(StaffUser.active.is_(active))
                 .order_by(StaffUser.display_name, StaffUser.id)
             )
             return [member_of(user) for user in users]
@@ -117,6 +126,27 @@ class SqlStaffAccounts:
                 .values(failed_logins=0, locked_until=until)
             )
             return until
+
+    def end_sessions(self, staff_id: int) -> None:
+        """Raise the session generation: every session signed in before ends."""
+        self._change(staff_id)
+
+    def change_password(self, staff_id: int, password_hash: str) -> None:
+        """A new password; every live session ends."""
+        self._change(staff_id, password_hash=password_hash)
+
+    def set_active(self, staff_id: int, active: bool) -> bool:
+        """Enable or disable the account; any change ends its live sessions."""
+        return self._change(staff_id, StaffUser.active.is_not(active), active=active)
+
+    def _change(self, staff_id: int, *conditions: Any, **values: Any) -> bool:
+        with self._sessions.begin() as session:
+            changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(StaffUser)
+                .where(StaffUser.id == staff_id, *conditions)
+                .values(session_generation=StaffUser.session_generation + 1, **values)
+            )
+            return bool(changed.rowcount)
 
     def signed_in(self, staff_id: int, at: datetime) -> None:
         """Start the failure count again and clear any lock that has run out."""

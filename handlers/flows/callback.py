@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from handlers.engine import Choice, Node, Turn
 from handlers.flows.confirmations import offer_text
 from handlers.flows.nodes import AskNode, MenuNode, PhoneNode, yes_no
+from handlers.limits import window_start
 from handlers.phones import spoken_phone
 from handlers.profile import spoken_time
 
@@ -127,7 +128,52 @@ def _when(turn: Turn) -> str:
     return turn.text("callback_when_due", when=turn.callback_promise(due))
 
 
+class Reason(AskNode):
+    """What the call is about; first, is this caller or chat still within the limits?"""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "callback.reason", "callback_reason", "reason", "callback.risk", skippable=True
+        )
+
+    def enter(self, turn: Turn) -> None:
+        """Ask, unless this number or chat has asked for as many call backs as it may today."""
+        if within_limits(turn):
+            super().enter(turn)
+
+
+def within_limits(turn: Turn) -> bool:
+    """True when another callback may be queued (issue 8 item 6); otherwise say why, move on.
+
+    Over the limit, the request already on file is confirmed rather than a second one queued,
+    and the carer can still leave a message. A blocked number or chat is turned away kindly,
+    with the emergency numbers.
+    """
+    verdict = turn.allowance("callback", turn.answers.get("phone"))
+    if verdict.allowed:
+        return True
+    if verdict.refusal == "blocked":
+        turn.turn_away()
+        return False
+    turn.clear_pending_callback()
+    subjects = turn.subjects(turn.answers.get("phone"))
+    since = window_start(turn.now, "callback")
+    on_file = turn.context.lookups.request_on_file(subjects, since)
+    if on_file is not None:
+        turn.say(
+            "limit_callback_on_file",
+            reference=turn.reference_words(on_file.reference),
+            when=turn.callback_promise(on_file.due_by),
+        )
+    else:
+        turn.say("limit_callback_reached")
+    turn.goto("callback.limit", remember=False)
+    return False
+
+
 def _save(turn: Turn) -> None:
+    if not within_limits(turn):
+        return
     due = turn.context.due_by.callback(turn.now)
     window = turn.answers.get("window")
     chosen = (
@@ -162,8 +208,12 @@ def _change_phone(turn: Turn) -> None:
     turn.goto("callback.phone")
 
 
+def _goodbye(turn: Turn) -> None:
+    turn.end("goodbye", "finished")
+
+
 NODES: tuple[Node, ...] = (
-    AskNode("callback.reason", "callback_reason", "reason", "callback.risk", skippable=True),
+    Reason(),
     yes_no("callback.risk", "callback_risk", _at_risk, "callback.consent"),
     yes_no("callback.consent", "callback_consent", _consented, _declined),
     PhoneNode("callback.phone", "phone", "callback.window"),
@@ -176,6 +226,15 @@ NODES: tuple[Node, ...] = (
             Choice("phone", "callback_change_phone", _change_phone, "1"),
             Choice("time", "callback_change_time", "callback.window", "2"),
             Choice("reason", "callback_change_reason", "callback.reason", "3"),
+        ),
+    ),
+    MenuNode(
+        "callback.limit",
+        "what_next",
+        (
+            Choice("message", "option_leave_message", "answerphone.start", "1"),
+            Choice("menu", "option_main_menu", "main.menu", "2"),
+            Choice("finish", "option_goodbye", _goodbye, "3"),
         ),
     ),
 )

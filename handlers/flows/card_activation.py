@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from handlers.cards import CARD_NUMBER_LENGTH, is_valid_card_number
-from handlers.commands import QueueMessage, SaveCardActivation
+from handlers.commands import SaveCardActivation
 from handlers.dialog import Event, Keyed, NoInput, Said
 from handlers.engine import Choice, Node, Turn, match_choice
 from handlers.flows.nodes import MenuNode, is_skip
@@ -103,7 +103,7 @@ def _record(turn: Turn, number_given: str, *, valid: bool) -> None:
     prompts = context.knowledge.prompts
     for phone in contact_phones:
         text = prompts.text("activation_sms_contact", "chat", reference=reference, line=line)
-        turn.command(_sms(turn, phone, text, f"activation:{reference}:contact:{phone}"))
+        turn.queue_text(phone, text, f"activation:{reference}:contact:{phone}")
     if card is not None:
         duty_key = "activation_sms_duty_found"
     else:
@@ -112,7 +112,7 @@ def _record(turn: Turn, number_given: str, *, valid: bool) -> None:
         )
     duty_text = prompts.text(duty_key, "chat", reference=reference, number=number_given)
     duty = clean_phone(line) or line
-    turn.command(_sms(turn, duty, duty_text, f"activation:{reference}:duty"))
+    turn.queue_text(duty, duty_text, f"activation:{reference}:duty", ours=True)
     turn.answers.pop(NUMBER_KEY, None)
     spoken = turn.reference_words(reference)
     if card is not None:
@@ -124,12 +124,6 @@ def _record(turn: Turn, number_given: str, *, valid: bool) -> None:
         turn.goto("person.offer", remember=False)
     else:
         turn.goto("activation.duty", remember=False)
-
-
-def _sms(turn: Turn, recipient: str, text: str, dedupe_key: str) -> QueueMessage:
-    return QueueMessage(
-        channel="sms", recipient=recipient, text=text, dedupe_key=dedupe_key, at=turn.now
-    )
 
 
 class DutyNumber(Node):

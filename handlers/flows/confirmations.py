@@ -8,24 +8,16 @@ reference is already on the screen.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from handlers.commands import QueueMessage
 from handlers.engine import Choice, Node, Turn
 from handlers.flows.nodes import MenuNode
-from handlers.phones import phone_ending
+from handlers.phones import can_take_texts, phone_ending
 from handlers.profile import spoken_time
 
 OFFER = "text_offer"
 OFFER_NODE = "texts.offer"
-_MOBILE = re.compile(r"07(?![06])\d{9}|07624\d{6}")
-
-
-def can_take_texts(number: str) -> bool:
-    """A UK mobile number (07, not 070 personal numbers or 076 pagers; 07624 is a mobile)."""
-    return bool(_MOBILE.fullmatch(number))
 
 
 def offer_text(
@@ -61,16 +53,10 @@ def _send(turn: Turn) -> None:
     text = prompts.text(
         f"text_{offer['kind']}", "chat", reference=offer["reference"], when=_when(turn, offer)
     )
-    turn.command(
-        QueueMessage(
-            channel="sms",
-            recipient=offer["recipient"],
-            text=text,
-            dedupe_key=f"confirmation:{offer['reference']}",
-            at=turn.now,
-        )
-    )
-    turn.say("text_offer_sent")
+    if turn.queue_text(offer["recipient"], text, f"confirmation:{offer['reference']}"):
+        turn.say("text_offer_sent")
+    else:
+        turn.say("limit_text_not_sent", reference=turn.reference_words(offer["reference"]))
     turn.goto(offer["then"], remember=False)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from handlers.commands import QueueMessage, RecordFeedback, RecordUnanswered
+from handlers.commands import RecordFeedback, RecordUnanswered
 from handlers.dialog import Event, Said, ShowArticle
 from handlers.engine import Choice, Node, Turn
-from handlers.flows.confirmations import can_take_texts
 from handlers.flows.nodes import MenuNode, PhoneNode, yes_no
+from handlers.phones import can_take_texts
 from knowledge.loader import Article
 
 MAX_QUESTION_CHARACTERS = 500
@@ -204,16 +204,11 @@ def _queue_sms(turn: Turn) -> None:
     text = turn.context.knowledge.prompts.text(
         "text_article", "chat", title=article.title, summary=article.voice_summary, link=link
     )
-    turn.command(
-        QueueMessage(
-            channel="sms",
-            recipient=recipient,
-            text=text,
-            dedupe_key=f"info-sms:{recipient}:{article.id}:{turn.now.isoformat()}",
-            at=turn.now,
-        )
-    )
-    turn.say("info_sms_sent")
+    dedupe_key = f"info-sms:{recipient}:{article.id}:{turn.now.isoformat()}"
+    if turn.queue_text(recipient, text, dedupe_key):
+        turn.say("info_sms_sent")
+    else:
+        turn.say("limit_texts_reached")
     turn.goto("information.next", remember=False)
 
 

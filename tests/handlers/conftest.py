@@ -15,7 +15,8 @@ from handlers.dialog import Event, Menu, Reply, Started
 from handlers.engine import Context, step
 from handlers.flows import all_nodes
 from handlers.hours import DueByRules, WorkingCalendar
-from handlers.ports import CardOnFile, StoredState
+from handlers.limits import Action, Subject
+from handlers.ports import CardOnFile, RequestOnFile, StoredState
 from handlers.profile import ServiceProfile, load_profile
 from knowledge.base import KnowledgeBase, load_knowledge
 from settings import DEFAULT_PROFILE_PATH, LONDON
@@ -40,6 +41,15 @@ class FakeLookups:
 
     def reference_taken(self, reference: str) -> bool:
         return reference in self.references
+
+    def usage(self, action: Action, subjects, since: datetime) -> dict[Subject, int]:
+        return {}
+
+    def blocked(self, subjects, now: datetime) -> bool:
+        return False
+
+    def request_on_file(self, subjects, since: datetime) -> RequestOnFile | None:
+        return None
 
 
 @pytest.fixture(scope="session")
