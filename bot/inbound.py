@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update, User
 
 from handlers.dialog import Chose, Event, Said, SharedContact, Started
 
@@ -97,7 +97,8 @@ def kind_of(update: Update) -> str:
 
 def _message(update_id: int, message: Message) -> Inbound | None:
     sender = message.from_user
-    if message.chat.type != "private" or sender is None or sender.is_bot:
+    chat: Chat | None = message.chat  # missing from a malformed update (found by tests/fuzz)
+    if chat is None or chat.type != "private" or sender is None or sender.is_bot:
         return None
     chat_id = str(message.chat.id)
     if message.contact is not None:
@@ -127,9 +128,16 @@ def _text_event(message: Message) -> Event:
 
 def _button(update_id: int, query: CallbackQuery) -> Inbound | None:
     message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.chat.type != "private":
+    chat: Chat | None = message.chat if message is not None else None
+    if message is not None and (chat is None or chat.type != "private"):
         return None
-    chat_id = str(message.chat.id if message is not None else query.from_user.id)
+    sender: User | None = query.from_user
+    if chat is not None:
+        chat_id = str(chat.id)
+    elif sender is not None:
+        chat_id = str(sender.id)
+    else:
+        return None  # neither: only a malformed update (found by tests/fuzz)
     if not query.data:
         return Inbound(update_id, chat_id, None, callback_query_id=query.id)
     pressed = _pressed(message, query.data) if message is not None else None

@@ -9,11 +9,22 @@ the conversation's medium ("voice" or "chat"); adapters decide only how to prese
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Medium = Literal["voice", "chat"]
 Expect = Literal["text", "digits", "phone"]
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tabs and line breaks kept) or Unicode non-characters.
+
+    Adapters clean what a channel sends with it before anything is stored or echoed: PostgreSQL
+    text cannot hold NUL, TwiML (XML) cannot hold most control characters, and nobody means them.
+    """
+    return _UNPRINTABLE.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from handlers.dialog import (
     Chose,
@@ -50,6 +52,7 @@ from handlers.dialog import (
     Said,
     Say,
     Started,
+    printable,
 )
 from handlers.engine import ENDED_NODE
 from handlers.ports import KeptRecording, Spool, Spooled, Voicemails
@@ -79,7 +82,12 @@ MAX_STEP = 10_000
 SILENT_TURNS = 6
 """Silent turns in a row (no key, no words, an empty recording) after which a call is ended."""
 DEFAULT_DIAL_SECONDS = 25
+MAX_ID_CHARACTERS = 64
+"""Twilio's ids are 34 characters and phone numbers 16: a longer one is not Twilio's (and would
+not fit the conversation's key; found by tests/fuzz)."""
 _E164_UK = re.compile(r"\+44\d{9,10}")
+_NUMBER = re.compile(r"[0-9]{1,9}")
+"""A number in an action URL: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
 View = Callable[[], Response]
 
 
@@ -127,6 +135,7 @@ class PhoneRoutes:
     def _build(self) -> Blueprint:
         bp = Blueprint("ivr", __name__)
         bp.before_request(self._check_signature)
+        bp.before_request(self._drop_control_characters)
         voice_routes: dict[str, View] = {
             "/ivr/voice": self.incoming_call,
             "/ivr/step": self.step,
@@ -162,9 +171,20 @@ class PhoneRoutes:
         try:
             if self.signatures.valid(request):
                 return None
+        except RequestEntityTooLarge:
+            raise  # over MAX_CONTENT_LENGTH: 413, not a forgery
         except Exception:
             log.exception("Twilio signature check failed", extra={"route": request.path})
         return Response("Forbidden", status=403, mimetype="text/plain")
+
+    def _drop_control_characters(self) -> None:
+        """Twilio's parameters without control characters, once the signature is checked.
+
+        The signature covers the raw values, so this comes after it. A NUL cannot be stored in
+        PostgreSQL and most control characters cannot go back in TwiML (found by tests/fuzz).
+        """
+        request.form = _printable(request.form)
+        request.args = _printable(request.args)
 
     def _never_fails(self, view: View, fallback: View) -> View:
         @wraps(view)
@@ -299,8 +319,12 @@ class PhoneRoutes:
         params = request.form
         sender = params.get("From", "").strip()
         message_sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        if not sender or not message_sid:
-            log.warning("text without a sender or id ignored", extra={"route": request.path})
+        if (
+            not sender
+            or not message_sid
+            or max(map(len, (sender, message_sid))) > MAX_ID_CHARACTERS
+        ):
+            log.warning("text without a usable sender or id ignored", extra={"route": request.path})
             return _twiml(self.texts.empty)
         key = ConversationKey("sms", sender)
         if is_opt_out(params):
@@ -404,15 +428,15 @@ class PhoneRoutes:
 
     def _call_key(self) -> ConversationKey:
         call_sid = request.form.get("CallSid", "").strip()
-        if not call_sid:
-            raise BadRequestError("no CallSid")
+        if not call_sid or len(call_sid) > MAX_ID_CHARACTERS:
+            raise BadRequestError("no usable CallSid")
         return ConversationKey("voice", call_sid)
 
     def _position(self) -> Position:
         step, quiet = request.args.get("n", ""), request.args.get("q", "0")
-        if not step.isdigit() or not 1 <= int(step) <= MAX_STEP:
+        if not _NUMBER.fullmatch(step) or not 1 <= int(step) <= MAX_STEP:
             raise BadRequestError(f"bad step {step[:10]!r}")
-        if not quiet.isdigit():
+        if not _NUMBER.fullmatch(quiet):
             raise BadRequestError(f"bad silence count {quiet[:10]!r}")
         return Position(int(step), min(int(quiet), SILENT_TURNS))
 
@@ -432,11 +456,17 @@ def _wording_version(prompt: Prompt) -> str:
     return f"{prompt.key}:{digest}"
 
 
+def _printable(values: MultiDict[str, str]) -> ImmutableMultiDict[str, str]:
+    return ImmutableMultiDict(
+        [(printable(name), printable(value)) for name, value in values.items(multi=True)]
+    )
+
+
 def _twiml(document: str) -> Response:
     return Response(document, status=200, mimetype=TWIML)
 
 
 def _bounded(value: str | None, default: int, low: int, high: int) -> int:
-    if value is None or not value.isdigit():
+    if value is None or not _NUMBER.fullmatch(value):
         return default
     return min(max(int(value), low), high)
