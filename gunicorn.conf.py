@@ -1,13 +1,25 @@
-"""Gunicorn settings for the ``web`` process: bind address and worker count come from Settings."""
+"""Gunicorn settings for the ``web`` process: bind address and worker count come from Settings.
+
+``WEB_CONCURRENCY`` worker processes (default 2, one per core) of ``THREADS`` threads each: a
+webhook spends part of its time waiting for PostgreSQL and the Bot API, so threads overlap
+those waits, and each worker's connection pool (``store.database.POOL_SIZE``) has a
+connection for every thread. The app is built in each worker after the fork (no preload), so
+no database connection or event loop is shared between processes. Measured in
+docs/performance.md.
+"""
 
 from settings import Settings
+from store.database import POOL_SIZE
+
+THREADS = POOL_SIZE - 1
 
 _settings = Settings.from_env()
 
 bind = f"0.0.0.0:{_settings.port}"
 workers = _settings.web_concurrency
 worker_class = "gthread"
-threads = 4
+threads = THREADS
+preload_app = False
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -74,8 +74,8 @@ class DialogService:
         self._random = randomness or random.SystemRandom()
         self._nodes = nodes if nodes is not None else all_nodes()
 
-    def context(self, lookups: Lookups) -> Context:
-        """The step's view of the world, at this instant."""
+    def context(self, lookups: Lookups, key: ConversationKey | None = None) -> Context:
+        """The step's view of the world, at this instant, for conversation ``key``."""
         return Context(
             profile=self.profile,
             calendar=self.calendar,
@@ -84,6 +84,7 @@ class DialogService:
             now=self.clock.now(),
             lookups=lookups,
             randomness=self._random,
+            conversation=key,
         )
 
     def handle(
@@ -99,10 +100,11 @@ class DialogService:
         """
         try:
             with self.store.transaction() as tx:
-                stored = tx.load(key)
+                # A retry first: the store may read the replay and the state in one go.
                 if delivery is not None and (earlier := tx.replay(key, delivery)) is not None:
                     return Handled(earlier, replayed=True)
-                context = self.context(tx.lookups)
+                stored = tx.load(key)
+                context = self.context(tx.lookups, key)
                 before = stored.node if stored else "new"
                 outcome = step(stored, event, context, self._nodes)
                 tx.save(key, outcome.state.stored(), context.now)

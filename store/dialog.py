@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.commands import (
@@ -31,6 +33,7 @@ from handlers.dialog import ConversationKey, Reply, decode_replies, encode_repli
 from handlers.ports import Actor, CardOnFile, StoredState
 from store.audit import add_audit
 from store.forget import forget_conversation
+from store.limits import LIMIT_COMMANDS, LimitLookups, apply_limit_command
 from store.models import (
     ArticleFeedback,
     Callback,
@@ -50,8 +53,8 @@ from store.outbox import add_to_outbox
 MAX_TRANSCRIPT_CHARACTERS = 4000
 
 
-class SqlLookups:
-    """Read-only answers for the dialog, inside the current transaction."""
+class SqlLookups(LimitLookups):
+    """Read-only answers for the dialog, inside the current transaction (abuse limits too)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -91,58 +94,106 @@ class SqlLookups:
         return False
 
 
+@dataclass
+class ConversationRow:
+    """The columns of a conversation the dialog's records need, read and written with Core."""
+
+    id: int
+    channel: str
+    external_id: str
+    carer_id: int | None
+
+
+# The mapped tables themselves, so every column keeps its type (encryption, UTC times).
+CONVERSATIONS = cast(Table, Conversation.__table__)
+TURNS = cast(Table, ConversationTurn.__table__)
+PROCESSED = cast(Table, ProcessedWebhook.__table__)
+
+
 class SqlTransaction:
-    """One unit of work over a session (see ``handlers.ports.Transaction``)."""
+    """One unit of work over a session (see ``handlers.ports.Transaction``).
+
+    The hot path (every webhook) is written with Core on the mapped tables, so column types
+    still apply, in as few round trips as the database allows: ``replay`` reads the state
+    (locked) and any earlier reply in one SELECT, and ``finish`` writes the transcript lines
+    (one executemany, so they keep their order) and then the saved state and the processed
+    delivery (one statement on PostgreSQL, with a data-modifying CTE). Records a command
+    creates (carers, referrals, callbacks ...) stay ORM objects with their hooks.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._connection = session.connection()
         self.lookups = SqlLookups(session)
-        self._conversations: dict[ConversationKey, Conversation] = {}
+        self._conversations: dict[ConversationKey, ConversationRow] = {}
+        self._states: dict[ConversationKey, StoredState | None] = {}
+        self._changes: dict[int, dict[str, Any]] = {}
+        self._turns: list[dict[str, Any]] = []
+        self._delivery: dict[str, Any] | None = None
 
     def load(self, key: ConversationKey) -> StoredState | None:
-        """The saved state, locked for update on PostgreSQL."""
-        conversation = self._session.scalar(
-            select(Conversation)
-            .where(Conversation.channel == key.channel, Conversation.external_id == key.external_id)
-            .with_for_update()
-        )
-        if conversation is None:
+        """The saved state, locked for update on PostgreSQL (already read by ``replay``)."""
+        if key not in self._states:
+            self._read(key, None)
+        return self._states[key]
+
+    def _read(self, key: ConversationKey, delivery: str | None) -> str | None:
+        """Lock and read the state, with the reply kept for ``delivery`` when there is one."""
+        params = {"channel": key.channel, "external_id": key.external_id}
+        if delivery is None:
+            row = self._connection.execute(READ_STATE, params).first()
+        else:
+            params["key"] = _delivery_key(key, delivery)
+            row = self._connection.execute(READ_STATE_AND_REPLY, params).first()
+        if row is None:
+            self._states[key] = None
             return None
-        self._conversations[key] = conversation
-        return StoredState(conversation.node, conversation.attempts, dict(conversation.answers))
+        self._conversations[key] = ConversationRow(
+            row.id, key.channel, key.external_id, row.carer_id
+        )
+        self._states[key] = StoredState(row.node, row.attempts, dict(row.answers))
+        return row.kept if delivery is not None else None
+
+    def _kept_reply(self, key: ConversationKey, delivery: str) -> str | None:
+        params = {"channel": key.channel, "key": _delivery_key(key, delivery)}
+        return self._connection.execute(KEPT_REPLY, params).scalar()
 
     def save(self, key: ConversationKey, state: StoredState, now: datetime) -> None:
-        """Create or update the conversation row."""
-        if key not in self._conversations:
-            self.load(key)
-        conversation = self._conversations.get(key)
-        if conversation is None:
-            conversation = Conversation(
-                channel=key.channel, external_id=key.external_id, started_at=now, node=state.node
-            )
-            self._session.add(conversation)
-            self._conversations[key] = conversation
-        conversation.node = state.node
-        conversation.attempts = state.attempts
-        conversation.answers = state.data
-        conversation.updated_at = now
+        """Create the conversation row now, or update it with the rest in ``finish``."""
+        self.load(key)
+        values: dict[str, Any] = {
+            "node": state.node,
+            "attempts": state.attempts,
+            "answers": state.data,
+            # The model's ``answers`` validator derives the caller's keyed hash (L12).
+            "caller_hash": Conversation(answers=state.data).caller_hash,
+            "updated_at": now,
+        }
         if state.node != "ended":
-            conversation.ended_at = None
-            conversation.ended_reason = None
-        self._session.flush()
+            values |= {"ended_at": None, "ended_reason": None}
+        conversation = self._conversations.get(key)
+        if conversation is not None:
+            self._changes.setdefault(conversation.id, {}).update(values)
+            return
+        created = self._connection.execute(
+            insert(CONVERSATIONS)
+            .values(channel=key.channel, external_id=key.external_id, started_at=now, **values)
+            .returning(CONVERSATIONS.c.id)
+        ).scalar_one()
+        self._conversations[key] = ConversationRow(created, key.channel, key.external_id, None)
 
     def transcript(
         self, key: ConversationKey, direction: str, node: str, text: str, at: datetime
     ) -> None:
-        """One line of what was said."""
-        self._session.add(
-            ConversationTurn(
-                conversation_id=self._conversation(key).id,
-                at=at,
-                direction=direction,
-                node=node,
-                text=text[:MAX_TRANSCRIPT_CHARACTERS],
-            )
+        """One line of what was said (written with the others before the commit)."""
+        self._turns.append(
+            {
+                "conversation_id": self._conversation(key).id,
+                "at": at,
+                "direction": direction,
+                "node": node,
+                "text": text[:MAX_TRANSCRIPT_CHARACTERS],
+            }
         )
 
     def apply(self, key: ConversationKey, command: Command) -> None:
@@ -179,43 +230,85 @@ class SqlTransaction:
         elif isinstance(command, QueueMessage):
             self._queue(command)
         elif isinstance(command, EndConversation):
-            conversation.ended_at = command.at
-            conversation.ended_reason = command.reason
+            self._change(conversation, ended_at=command.at, ended_reason=command.reason)
+        elif isinstance(command, LIMIT_COMMANDS):
+            apply_limit_command(self._session, conversation.id, conversation.channel, command)
         elif isinstance(command, ForgetConversation):
-            forget_conversation(self._session, conversation, command.at)
+            self._write_batch()  # the transcript so far goes too, with the state saved first
+            mapped = self._session.get(Conversation, conversation.id)
+            if mapped is not None:
+                forget_conversation(self._session, mapped, command.at)
         self._session.flush()
 
     def replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
-        """The replies given to this delivery before, if it was handled."""
-        encoded = self._session.scalar(
-            select(ProcessedWebhook.response).where(
-                ProcessedWebhook.source == key.channel,
-                ProcessedWebhook.key == _delivery_key(key, delivery),
-            )
-        )
+        """The replies given to this delivery before, if it was handled.
+
+        Read with the conversation's state, locked, in one SELECT; asked on its own only when
+        there is no conversation yet.
+        """
+        if key in self._states:
+            encoded = self._kept_reply(key, delivery)
+        else:
+            encoded = self._read(key, delivery)
+            if self._states[key] is None:
+                encoded = self._kept_reply(key, delivery)
         return None if encoded is None else decode_replies(encoded)
 
     def remember(
         self, key: ConversationKey, delivery: str, replies: tuple[Reply, ...], at: datetime
     ) -> None:
         """Record the delivery; its UNIQUE key makes a concurrent copy fail and roll back."""
-        self._session.add(
-            ProcessedWebhook(
-                source=key.channel,
-                key=_delivery_key(key, delivery),
-                at=at,
-                response=encode_replies(replies),
-            )
-        )
+        self._delivery = {
+            "source": key.channel,
+            "key": _delivery_key(key, delivery),
+            "at": at,
+            "response": encode_replies(replies),
+        }
 
-    def _conversation(self, key: ConversationKey) -> Conversation:
+    def finish(self) -> None:
+        """Write what was batched: the saved state, the transcript, the processed delivery."""
+        self._write_batch()
+
+    def _change(self, conversation: ConversationRow, **values: Any) -> None:
+        """Update the conversation row with the batch (at once if nothing is batched for it)."""
+        if conversation.id in self._changes:
+            self._changes[conversation.id].update(values)
+        else:
+            statement = _write_statement(tuple(sorted(values)), delivery=False)
+            params = {f"c_{name}": value for name, value in values.items()}
+            self._connection.execute(statement, params | {"c_row": conversation.id})
+
+    def _write_batch(self) -> None:
+        """The lines in order, then the state and the delivery (together on PostgreSQL)."""
+        changes, turns, delivery = self._changes, self._turns, self._delivery
+        self._changes, self._turns, self._delivery = {}, [], None
+        if turns:
+            self._connection.execute(INSERT_TURN, turns)
+        if self._connection.dialect.name != "postgresql":
+            for row_id, values in changes.items():
+                self._change(ConversationRow(row_id, "", "", None), **values)
+            if delivery is not None:
+                self._connection.execute(INSERT_DELIVERY, [delivery])
+            return
+        params: dict[str, Any] = {}
+        columns: tuple[str, ...] = ()
+        for row_id, values in changes.items():  # at most one conversation per transaction
+            columns = tuple(sorted(values))
+            params |= {f"c_{name}": value for name, value in values.items()} | {"c_row": row_id}
+        if delivery is not None:
+            params |= {f"d_{name}": value for name, value in delivery.items()}
+        if params:
+            statement = _write_statement(columns, delivery=delivery is not None)
+            self._connection.execute(statement, params)
+
+    def _conversation(self, key: ConversationKey) -> ConversationRow:
         conversation = self._conversations.get(key)
         if conversation is None:
             raise LookupError("save the conversation before writing its records")
         return conversation
 
     def _callback(
-        self, conversation: Conversation, command: SaveCallback, **links: Any
+        self, conversation: ConversationRow, command: SaveCallback, **links: Any
     ) -> Callback:
         voicemail_id = None
         if command.recording:
@@ -254,7 +347,9 @@ class SqlTransaction:
         self._audit("callback", callback.id, "created", conversation, command.received_at)
         return callback
 
-    def _carer(self, conversation: Conversation, details: dict[str, Any], now: datetime) -> Carer:
+    def _carer(
+        self, conversation: ConversationRow, details: dict[str, Any], now: datetime
+    ) -> Carer:
         carer = Carer(
             name=details.get("name"),
             phone=details.get("phone"),
@@ -270,9 +365,10 @@ class SqlTransaction:
         self._session.add(carer)
         self._session.flush()
         conversation.carer_id = carer.id
+        self._change(conversation, carer_id=carer.id)
         return carer
 
-    def _referral(self, conversation: Conversation, command: SaveReferral) -> None:
+    def _referral(self, conversation: ConversationRow, command: SaveReferral) -> None:
         details = command.details
         carer = self._carer(conversation, details, command.received_at)
         referral = Referral(
@@ -317,7 +413,7 @@ class SqlTransaction:
             referral_id=referral.id,
         )
 
-    def _card_request(self, conversation: Conversation, command: SaveCardRequest) -> None:
+    def _card_request(self, conversation: ConversationRow, command: SaveCardRequest) -> None:
         details = command.details
         carer = self._carer(conversation, details, command.received_at)
         request = EmergencyCardRequest(
@@ -349,7 +445,7 @@ class SqlTransaction:
             card_request_id=request.id,
         )
 
-    def _card_activation(self, conversation: Conversation, command: SaveCardActivation) -> None:
+    def _card_activation(self, conversation: ConversationRow, command: SaveCardActivation) -> None:
         activation = CardActivation(
             card_id=command.card_id,
             number_given=command.number_given,
@@ -386,7 +482,12 @@ class SqlTransaction:
         )
 
     def _audit(
-        self, subject: str, subject_id: int, action: str, conversation: Conversation, at: datetime
+        self,
+        subject: str,
+        subject_id: int,
+        action: str,
+        conversation: ConversationRow,
+        at: datetime,
     ) -> None:
         add_audit(
             self._session,
@@ -403,6 +504,49 @@ def _delivery_key(key: ConversationKey, delivery: str) -> str:
     return f"{key.external_id}:{delivery}"[:200]
 
 
+# The hot path's statements are built once, with named parameters: building a statement and
+# its cache key costs more CPU than running it (bench/profile_call.py).
+KEPT_REPLY = select(PROCESSED.c.response).where(
+    PROCESSED.c.source == bindparam("channel"), PROCESSED.c.key == bindparam("key")
+)
+READ_STATE = (
+    select(
+        CONVERSATIONS.c.id,
+        CONVERSATIONS.c.carer_id,
+        CONVERSATIONS.c.node,
+        CONVERSATIONS.c.attempts,
+        CONVERSATIONS.c.answers,
+    )
+    .where(
+        CONVERSATIONS.c.channel == bindparam("channel"),
+        CONVERSATIONS.c.external_id == bindparam("external_id"),
+    )
+    .with_for_update()
+)
+READ_STATE_AND_REPLY = READ_STATE.add_columns(KEPT_REPLY.scalar_subquery().label("kept"))
+INSERT_TURN = insert(TURNS)
+INSERT_DELIVERY = insert(PROCESSED)
+DELIVERY_COLUMNS = ("source", "key", "at", "response")
+
+
+@lru_cache(maxsize=128)
+def _write_statement(changed: tuple[str, ...], *, delivery: bool) -> Insert | Update:
+    """The conversation's UPDATE (of ``changed``) and/or the processed delivery's INSERT.
+
+    Both: one statement, the UPDATE as a data-modifying CTE (PostgreSQL only). Parameters:
+    ``c_<column>`` and ``c_row``, ``d_<column>``.
+    """
+    saved = (
+        update(CONVERSATIONS)
+        .where(CONVERSATIONS.c.id == bindparam("c_row"))
+        .values({name: bindparam(f"c_{name}") for name in changed})
+    )
+    if not delivery:
+        return saved
+    kept = insert(PROCESSED).values({name: bindparam(f"d_{name}") for name in DELIVERY_COLUMNS})
+    return kept.add_cte(saved.cte("saved")) if changed else kept
+
+
 class SqlStore:
     """Opens one transaction per dialog step."""
 
@@ -413,4 +557,6 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTransaction]:
         """Commit on normal exit, roll back on an exception."""
         with self._sessions.begin() as session:
-            yield SqlTransaction(session)
+            transaction = SqlTransaction(session)
+            yield transaction
+            transaction.finish()
