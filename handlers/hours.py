@@ -33,6 +33,8 @@ class WorkingCalendar:
     def __init__(self, profile: ServiceProfile) -> None:
         self._profile = profile
         self._zone = profile.time_zone
+        self._year_totals: dict[int, tuple[int, ...]] = {}
+        self._working_days: dict[date, bool] = {}
 
     @property
     def profile(self) -> ServiceProfile:
@@ -49,12 +51,15 @@ class WorkingCalendar:
         return str(name) if name is not None else None
 
     def is_working_day(self, day: date) -> bool:
-        """True when the service opens on this day."""
-        return (
-            self._profile.opening_hours.get(day.weekday()) is not None
-            and day not in self._profile.closure_days
-            and self.bank_holiday_name(day) is None
-        )
+        """True when the service opens on this day (remembered: the profile never changes)."""
+        working = self._working_days.get(day)
+        if working is None:
+            working = self._working_days[day] = (
+                self._profile.opening_hours.get(day.weekday()) is not None
+                and day not in self._profile.closure_days
+                and self.bank_holiday_name(day) is None
+            )
+        return working
 
     def window(self, day: date) -> OpeningWindow | None:
         """The day's opening window, or None when it is not a working day."""
@@ -94,6 +99,33 @@ class WorkingCalendar:
             if self.is_working_day(candidate):
                 return candidate
         raise ValueError("no working day within a year: check the profile's hours and closures")
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """Working days after ``first`` up to and including ``last`` (0 when ``last`` is not later).
+
+        Counted from a running total per year, so an item months overdue costs no more than one
+        due yesterday (the monitoring report asks this for every late item).
+        """
+        if last <= first:
+            return 0
+        between = sum(self._running_totals(year)[-1] for year in range(first.year, last.year))
+        return (
+            between
+            + self._running_totals(last.year)[last.timetuple().tm_yday]
+            - self._running_totals(first.year)[first.timetuple().tm_yday]
+        )
+
+    def _running_totals(self, year: int) -> tuple[int, ...]:
+        """Working days in ``year`` up to and including each day of the year (index 0: none)."""
+        totals = self._year_totals.get(year)
+        if totals is None:
+            running = [0]
+            day = date(year, 1, 1)
+            while day.year == year:
+                running.append(running[-1] + self.is_working_day(day))
+                day += timedelta(days=1)
+            totals = self._year_totals[year] = tuple(running)
+        return totals
 
     def add_working_days(self, day: date, count: int) -> date:
         """The ``count``-th working day after ``day`` (``day`` itself when count is 0)."""

@@ -296,9 +296,10 @@ def compile_report(
         for row in rows.callbacks
         if row.completed_at is not None and in_period(row.completed_at) and row.signposted_to
     ]
+    tracked_levels = _tracked(rows, calendar, period)
     levels = tuple(
         _measure(key, requirement, title, tracked, calendar, now)
-        for key, requirement, title, tracked in _tracked(rows, calendar, period)
+        for key, requirement, title, tracked in tracked_levels
     )
 
     measures: list[tuple[str, list[int | None]]] = [
@@ -345,7 +346,7 @@ def compile_report(
         ),
         service_levels=levels,
         trend_unit=trend_unit(period),
-        trend=_trend(rows, calendar, period, now),
+        trend=_trend(tracked_levels, calendar, period, now),
         cards=(
             Count("Requests to join the scheme", len(_card_carers(rows, "request"))),
             Count("Cards issued", len(_card_carers(rows, "issued"))),
@@ -518,14 +519,9 @@ def _lateness(item: _Tracked, calendar: WorkingCalendar, now: datetime) -> str:
 
 def working_days_after(calendar: WorkingCalendar, deadline: datetime, moment: datetime) -> int:
     """Working days from the deadline's day to the moment's day (0 on the same day)."""
-    day = calendar.local(deadline).date()
-    last = calendar.local(moment).date()
-    count = 0
-    while True:
-        day = calendar.next_working_day(day)
-        if day > last:
-            return count
-        count += 1
+    return calendar.working_days_between(
+        calendar.local(deadline).date(), calendar.local(moment).date()
+    )
 
 
 def _days(count: int) -> str:
@@ -533,10 +529,12 @@ def _days(count: int) -> str:
 
 
 def _trend(
-    rows: ReportRows, calendar: WorkingCalendar, period: Period, now: datetime
+    levels: list[tuple[str, str, str, list[_Tracked]]],
+    calendar: WorkingCalendar,
+    period: Period,
+    now: datetime,
 ) -> tuple[TrendPoint, ...]:
     """Each service level per month of the period (per week for a period of six weeks or less)."""
-    levels = _tracked(rows, calendar, period)
     points = []
     for label, first, last in _buckets(period):
 

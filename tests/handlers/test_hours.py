@@ -65,6 +65,25 @@ DUE_BY_TABLE = [
 ]
 
 
+def test_working_days_between_agrees_with_counting_day_by_day_across_years_and_holidays():
+    closed = calendar_for(closures=(date(2026, 11, 25),))
+
+    def one_by_one(first: date, last: date) -> int:
+        count, day = 0, first
+        while (day := closed.next_working_day(day)) <= last:
+            count += 1
+        return count
+
+    start = date(2025, 12, 20)
+    for first in (start + timedelta(days=n) for n in range(0, 400, 7)):
+        for span in (0, 1, 3, 9, 40, 380):
+            last = first + timedelta(days=span)
+            assert closed.working_days_between(first, last) == one_by_one(first, last), span
+    assert closed.working_days_between(date(2026, 12, 24), date(2026, 12, 29)) == 1  # 29th only
+    assert closed.working_days_between(date(2026, 11, 24), date(2026, 11, 26)) == 1
+    assert closed.working_days_between(date(2026, 11, 26), date(2026, 11, 24)) == 0
+
+
 @pytest.mark.parametrize(("received", "callback", "urgent", "why"), DUE_BY_TABLE)
 def test_due_by_table(received, callback, urgent, why):
     rules = DueByRules(calendar_for(closures=(date(2026, 12, 24), date(2026, 12, 31))))
