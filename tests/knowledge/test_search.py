@@ -64,6 +64,17 @@ BLUE_BADGE = [
 ]
 PARKING_FINES = ["i got a parking ticket outside the shops", "appeal a penalty charge notice"]
 
+# Whose assessment: the carer's own (carer's assessment) or the person cared for (needs assessment).
+WHOSE_ASSESSMENT = [
+    ("a social worker offered me an assessment as a carer, what is it", "carers-assessment"),
+    ("can social services assess my mum to see what care she needs", "needs-assessment-cared-for"),
+    (
+        "my dad needs more help, how do we get the council to assess his care needs",
+        "needs-assessment-cared-for",
+    ),
+    ("the social worker is coming to assess my husband", "needs-assessment-cared-for"),
+]
+
 
 @pytest.mark.parametrize(("question", "category"), CRISIS)
 def test_crisis_words_always_flag_urgent(kb, question, category):
@@ -100,6 +111,12 @@ def test_blue_badge_questions_find_the_blue_badge_article(kb, question):
 @pytest.mark.parametrize("question", PARKING_FINES)
 def test_parking_fines_stay_out_of_scope(kb, question):
     assert kb.search(question).out_of_scope
+
+
+@pytest.mark.parametrize(("question", "topic"), WHOSE_ASSESSMENT)
+def test_assessment_questions_find_whose_assessment_is_asked_about(kb, question, topic):
+    answer = kb.search(question)
+    assert answer.best is not None and answer.best.topic == topic
 
 
 def test_scoring_the_shortlist_best_first_keeps_the_top_three(kb):
