@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from handlers.phones import clean_phone
+from handlers.phones import normalised_number
 
 PREFIX = "enc1"
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
 
 
 class CryptoError(RuntimeError):
@@ -94,7 +92,7 @@ class Keyring:
 
     def phone_hash(self, number: str | None) -> str | None:
         """HMAC-SHA256 of the number in E.164 form, or None when it is not a phone number."""
-        normalised = e164(number) if number else None
+        normalised = normalised_number(number) if number else None
         if normalised is None:
             return None
         return self.digest(normalised)
@@ -102,15 +100,6 @@ class Keyring:
     def digest(self, text: str) -> str:
         """HMAC-SHA256 of ``text`` under the hash key: matches without keeping ``text``."""
         return hmac.new(self._hash_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def e164(number: str) -> str | None:
-    """A phone number in E.164 form (+447700900123), from UK or international forms."""
-    uk = clean_phone(number)
-    if uk is not None:
-        return "+44" + uk[1:]
-    compact = re.sub(r"[\s().-]", "", number)
-    return compact if _E164.fullmatch(compact) else None
 
 
 _configured: list[Keyring] = []

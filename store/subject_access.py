@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from handlers.phones import clean_phone
+from handlers.phones import clean_phone, normalised_number
 from handlers.ports import Actor
 from store.audit import add_audit
-from store.crypto import e164, phone_hash
+from store.crypto import phone_hash
 from store.models import (
     AuditEvent,
     Base,
@@ -84,7 +84,7 @@ class Subject:
 
 def phone_forms(phone: str) -> list[str]:
     """The ways a number may be written where it is stored in clear (UK form and E.164)."""
-    forms = {form for form in (clean_phone(phone), e164(phone)) if form}
+    forms = {form for form in (clean_phone(phone), normalised_number(phone)) if form}
     return sorted(forms)
 
 
@@ -268,7 +268,7 @@ def export_subject(
     subject = find_subject(session, phone, telegram_chat)
     document = _Document().build(subject)
     document["generated_at"] = at.isoformat()
-    document["asked_for"] = {"phone": e164(phone), "telegram_chat": telegram_chat}
+    document["asked_for"] = {"phone": normalised_number(phone), "telegram_chat": telegram_chat}
     add_audit(
         session,
         Actor(None, EXPORT_ACTOR),

@@ -15,7 +15,7 @@ from console import auth as console_auth
 from console.auth import create_account
 from console.calls import CallPlacer
 from console.views import ConsoleTwilio
-from store.crypto import e164
+from handlers.phones import normalised_number
 from store.models import Callback, Carer, Conversation
 from store.staff import SqlStaffAccounts
 from tests.conftest import DEVELOPMENT_KEYS
@@ -40,8 +40,9 @@ def test_every_way_of_writing_a_number_gives_one_keyed_hash(written):
 
 
 def test_international_numbers_keep_their_country_code():
-    assert e164("+1 (415) 555-0123") == "+14155550123"
-    assert e164("anonymous") is None
+    assert normalised_number("+1 (415) 555-0123") == "+14155550123"
+    assert normalised_number("anonymous") is None
+    assert Carer(phone="00 1 415 555 0123").phone_hash == Carer(phone="+14155550123").phone_hash
 
 
 @pytest.fixture
