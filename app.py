@@ -94,7 +94,7 @@ def build_runtime(
         engine=engine,
         sessions=sessions,
         knowledge=knowledge,
-        dialog=DialogService(SqlStore(sessions), profile, knowledge, clock),
+        dialog=DialogService(SqlStore(sessions), profile, knowledge, clock, calendar=calendar),
     )
 
 

@@ -64,12 +64,13 @@ class DialogService:
         *,
         randomness: random.Random | None = None,
         nodes: Mapping[str, Node] | None = None,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         self.store = store
         self.profile = profile
         self.knowledge = knowledge
         self.clock = clock
-        self.calendar = WorkingCalendar(profile)
+        self.calendar = calendar or WorkingCalendar(profile)
         self.due_by = DueByRules(self.calendar)
         self._random = randomness or random.SystemRandom()
         self._nodes = nodes if nodes is not None else all_nodes()

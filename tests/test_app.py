@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from app import create_app
+from app import build_runtime, create_app
 from logs import JsonFormatter, redact
 from store.database import make_engine
 from store.migrate import upgrade
@@ -128,3 +128,9 @@ def test_request_log_names_the_route_not_the_content(app, caplog):
     entry = next(r for r in caplog.records if r.getMessage() == "request")
     assert entry.route == "/healthz" and entry.status == 200
     assert "07700900123" not in json.dumps(entry.__dict__, default=str)
+
+
+def test_the_dialog_core_shares_the_runtimes_working_calendar(settings, db, clock):
+    runtime = build_runtime(settings, clock, db.engine)
+    # one calendar per process, so the days it has worked out serve the web and the core alike
+    assert runtime.dialog.calendar is runtime.calendar
