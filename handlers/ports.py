@@ -125,6 +125,15 @@ class Transaction(Protocol):
         ...
 
 
+class ConnectionLostError(Exception):
+    """The store's connection to the database dropped (a restart, a network fault).
+
+    Raised by ``Store.transaction`` when the database itself is likely fine and a fresh
+    connection may work: the work may be tried once more. A delivery already committed is
+    then found by ``Transaction.replay``, so nothing is written twice.
+    """
+
+
 class Store(Protocol):
     """Opens transactions."""
 

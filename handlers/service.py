@@ -35,7 +35,7 @@ from handlers.dialog import (
 from handlers.engine import Context, Node, State, step
 from handlers.flows import all_nodes
 from handlers.hours import DueByRules, WorkingCalendar
-from handlers.ports import Clock, Lookups, Store
+from handlers.ports import Clock, ConnectionLostError, Lookups, Store
 from handlers.profile import ServiceProfile
 from knowledge.base import KnowledgeBase
 
@@ -100,23 +100,11 @@ class DialogService:
         A retried delivery gets the replies it got the first time and changes nothing.
         """
         try:
-            with self.store.transaction() as tx:
-                # A retry first: the store may read the replay and the state in one go.
-                if delivery is not None and (earlier := tx.replay(key, delivery)) is not None:
-                    return Handled(earlier, replayed=True)
-                stored = tx.load(key)
-                context = self.context(tx.lookups, key)
-                before = stored.node if stored else "new"
-                outcome = step(stored, event, context, self._nodes)
-                tx.save(key, outcome.state.stored(), context.now)
-                tx.transcript(key, "in", before, describe_event(event), context.now)
-                for command in outcome.commands:
-                    tx.apply(key, command)
-                for reply in outcome.replies:
-                    tx.transcript(key, "out", outcome.state.node, reply_text(reply), context.now)
-                if delivery is not None:
-                    tx.remember(key, delivery, outcome.replies, context.now)
-            return Handled(outcome.replies)
+            try:
+                return self._step(key, event, delivery)
+            except ConnectionLostError:
+                log.warning("database connection lost: trying the step once more")
+                return self._step(key, event, delivery)
         except Exception:
             if delivery is not None and (earlier := self._replay(key, delivery)) is not None:
                 return Handled(earlier, replayed=True)
@@ -125,6 +113,26 @@ class DialogService:
                 extra={"channel": key.channel, "event": type(event).__name__},
             )
             return Handled(self._fail_safe(key, event), failed=True)
+
+    def _step(self, key: ConversationKey, event: Event, delivery: str | None) -> Handled:
+        """One transaction: the replay check, the step, and everything it writes."""
+        with self.store.transaction() as tx:
+            # A retry first: the store may read the replay and the state in one go.
+            if delivery is not None and (earlier := tx.replay(key, delivery)) is not None:
+                return Handled(earlier, replayed=True)
+            stored = tx.load(key)
+            context = self.context(tx.lookups, key)
+            before = stored.node if stored else "new"
+            outcome = step(stored, event, context, self._nodes)
+            tx.save(key, outcome.state.stored(), context.now)
+            tx.transcript(key, "in", before, describe_event(event), context.now)
+            for command in outcome.commands:
+                tx.apply(key, command)
+            for reply in outcome.replies:
+                tx.transcript(key, "out", outcome.state.node, reply_text(reply), context.now)
+            if delivery is not None:
+                tx.remember(key, delivery, outcome.replies, context.now)
+        return Handled(outcome.replies)
 
     def _replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
         """After a failure: did a concurrent copy of this delivery succeed?"""

@@ -7,14 +7,26 @@ record a carer's contact creates.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.commands import (
@@ -30,7 +42,7 @@ from handlers.commands import (
     SaveReferral,
 )
 from handlers.dialog import ConversationKey, Reply, decode_replies, encode_replies
-from handlers.ports import Actor, CardOnFile, StoredState
+from handlers.ports import Actor, CardOnFile, ConnectionLostError, StoredState
 from store.audit import add_audit
 from store.forget import forget_conversation
 from store.limits import LIMIT_COMMANDS, LimitLookups, apply_limit_command
@@ -54,14 +66,19 @@ MAX_TRANSCRIPT_CHARACTERS = 4000
 
 
 class SqlLookups(LimitLookups):
-    """Read-only answers for the dialog, inside the current transaction (abuse limits too)."""
+    """Read-only answers for the dialog, inside the current transaction (abuse limits too).
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    Plain queries run on the transaction's connection; only ``card`` loads an ORM object, so
+    only it asks the transaction for its session.
+    """
+
+    def __init__(self, connection: Connection, session: Callable[[], Session]) -> None:
+        self._connection = connection
+        self._session_of = session
 
     def booked_callbacks(self, start: datetime, end: datetime) -> dict[datetime, int]:
         """Open callbacks per preferred-window start."""
-        rows = self._session.execute(
+        rows = self._connection.execute(
             select(Callback.window_start, func.count())
             .where(
                 Callback.status == "open",
@@ -74,7 +91,7 @@ class SqlLookups(LimitLookups):
 
     def card(self, number: str) -> CardOnFile | None:
         """The active card with this number."""
-        card = self._session.scalar(
+        card = self._session_of().scalar(
             select(EmergencyCard).where(
                 EmergencyCard.number == number, EmergencyCard.status == "active"
             )
@@ -89,7 +106,7 @@ class SqlLookups(LimitLookups):
     def reference_taken(self, reference: str) -> bool:
         """True when any record already uses this reference."""
         for model in (Callback, Referral, EmergencyCardRequest):
-            if self._session.scalar(select(model.id).where(model.reference == reference)):
+            if self._connection.scalar(select(model.id).where(model.reference == reference)):
                 return True
         return False
 
@@ -111,25 +128,38 @@ PROCESSED = cast(Table, ProcessedWebhook.__table__)
 
 
 class SqlTransaction:
-    """One unit of work over a session (see ``handlers.ports.Transaction``).
+    """One unit of work over a connection (see ``handlers.ports.Transaction``).
 
     The hot path (every webhook) is written with Core on the mapped tables, so column types
     still apply, in as few round trips as the database allows: ``replay`` reads the state
     (locked) and any earlier reply in one SELECT, and ``finish`` writes the transcript lines
     (one executemany, so they keep their order) and then the saved state and the processed
     delivery (one statement on PostgreSQL, with a data-modifying CTE). Records a command
-    creates (carers, referrals, callbacks ...) stay ORM objects with their hooks.
+    creates (carers, referrals, callbacks ...) stay ORM objects with their hooks, in a session
+    opened on the same connection only when a step needs one.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._connection = session.connection()
-        self.lookups = SqlLookups(session)
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._orm: Session | None = None
+        self.lookups = SqlLookups(connection, lambda: self._session)
         self._conversations: dict[ConversationKey, ConversationRow] = {}
         self._states: dict[ConversationKey, StoredState | None] = {}
         self._changes: dict[int, dict[str, Any]] = {}
         self._turns: list[dict[str, Any]] = []
         self._delivery: dict[str, Any] | None = None
+
+    @property
+    def _session(self) -> Session:
+        """An ORM session joined to this transaction's connection, opened on first use."""
+        if self._orm is None:
+            self._orm = Session(bind=self._connection, expire_on_commit=False)
+        return self._orm
+
+    def close(self) -> None:
+        """Let go of the ORM session, if one was opened (the connection's transaction stays)."""
+        if self._orm is not None:
+            self._orm.close()
 
     def load(self, key: ConversationKey) -> StoredState | None:
         """The saved state, locked for update on PostgreSQL (already read by ``replay``)."""
@@ -238,7 +268,8 @@ class SqlTransaction:
             mapped = self._session.get(Conversation, conversation.id)
             if mapped is not None:
                 forget_conversation(self._session, mapped, command.at)
-        self._session.flush()
+        if self._orm is not None:
+            self._orm.flush()
 
     def replay(self, key: ConversationKey, delivery: str) -> tuple[Reply, ...] | None:
         """The replies given to this delivery before, if it was handled.
@@ -548,15 +579,27 @@ def _write_statement(changed: tuple[str, ...], *, delivery: bool) -> Insert | Up
 
 
 class SqlStore:
-    """Opens one transaction per dialog step."""
+    """Opens one transaction per dialog step, on a pooled connection of the sessions' engine."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        """Commit on normal exit, roll back on an exception."""
-        with self._sessions.begin() as session:
-            transaction = SqlTransaction(session)
-            yield transaction
-            transaction.finish()
+        """Commit on normal exit, roll back on an exception.
+
+        A connection the database dropped (a restart, a network fault) raises
+        ``ConnectionLostError``: the pool has already thrown it away, so the caller may try again.
+        """
+        try:
+            with self._engine.begin() as connection:
+                transaction = SqlTransaction(connection)
+                try:
+                    yield transaction
+                    transaction.finish()
+                finally:
+                    transaction.close()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise ConnectionLostError("the database connection was lost") from error
+            raise

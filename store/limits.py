@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.commands import CountBlockedContact, CountUse, RefuseUse
@@ -30,16 +30,16 @@ LIMIT_COMMANDS = (CountUse, RefuseUse, CountBlockedContact)
 
 
 class LimitLookups:
-    """The abuse limits' read-only questions, for a class holding the transaction's session."""
+    """The abuse limits' read-only questions, for a class holding the transaction's connection."""
 
-    _session: Session
+    _connection: Connection
 
     def usage(
         self, action: Action, subjects: Sequence[Subject], since: datetime
     ) -> dict[Subject, int]:
         """How many of ``action`` each subject set off since ``since``."""
         by_key = {stored_subject(subject): subject for subject in subjects}
-        rows = self._session.execute(
+        rows = self._connection.execute(
             select(UsageEvent.subject, func.count())
             .where(
                 UsageEvent.subject.in_(by_key),
@@ -52,11 +52,11 @@ class LimitLookups:
 
     def blocked(self, subjects: Sequence[Subject], now: datetime) -> bool:
         """True when an unexpired block names any of these subjects."""
-        return bool(_active_blocks(self._session, subjects, now, limit=1))
+        return bool(_active_blocks(self._connection, subjects, now, limit=1))
 
     def request_on_file(self, subjects: Sequence[Subject], since: datetime) -> RequestOnFile | None:
         """The latest open callback counted for these subjects since ``since``."""
-        row = self._session.execute(
+        row = self._connection.execute(
             select(Callback.reference, Callback.due_by)
             .join(UsageEvent, UsageEvent.reference == Callback.reference)
             .where(
@@ -139,7 +139,10 @@ def count_use(
 
 
 def _active_blocks(
-    session: Session, subjects: Sequence[Subject], now: datetime, limit: int | None = None
+    session: Session | Connection,
+    subjects: Sequence[Subject],
+    now: datetime,
+    limit: int | None = None,
 ) -> list[int]:
     matches = [
         and_(
