@@ -20,7 +20,8 @@ from datetime import datetime
 from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, abort, current_app, session
+from flask import Flask, Request, abort, current_app, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import (  # type: ignore[import-untyped]
     LoginManager,
     current_user,
@@ -39,6 +40,7 @@ MIN_PASSWORD_LENGTH = 12
 ROLES = ("staff", "supervisor")
 DEMO_USERNAME = "demo"
 GENERATION_KEY = "session_generation"
+CONSOLE_PATH = "/console"
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
 _CLASSES = (
     re.compile(r"[a-z]"),
@@ -328,6 +330,20 @@ _MANAGER_KEY = "carers_line_login"
 _CSRF_KEY = "carers_line_csrf"
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions under ``/console`` only.
+
+    Webhooks and health checks neither read nor set a cookie: they get Flask's null session,
+    and building the cookie signer for every webhook was a measurable share of its CPU
+    (docs/performance.md).
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path == CONSOLE_PATH or request.path.startswith(f"{CONSOLE_PATH}/"):
+            return super().open_session(app, request)
+        return None
+
+
 def install(app: Flask, accounts: StaffAccounts) -> None:
     """Flask-Login and Flask-WTF's CSRF protection for the console.
 
@@ -355,6 +371,7 @@ def install(app: Flask, accounts: StaffAccounts) -> None:
 
     manager.user_loader(load_user)
     manager.init_app(app)
+    app.session_interface = ConsoleSessions()
     app.extensions[_MANAGER_KEY] = manager
     app.extensions[_CSRF_KEY] = CSRFProtect(app)
 

@@ -111,7 +111,7 @@ def test_the_trusted_proxy_count_is_a_setting():
 def test_signing_in_starts_a_new_session(app, alice):
     browser = Console(app)
     browser.page("/console/login")
-    with browser.client.session_transaction() as planted:
+    with browser.client.session_transaction("/console/") as planted:
         planted["planted"] = "by an attacker"
         planted["_user_id"] = "999"
     before = browser.client.get_cookie("session")
@@ -119,7 +119,7 @@ def test_signing_in_starts_a_new_session(app, alice):
     assert browser.sign_in(alice).status_code == 302
     after = browser.client.get_cookie("session")
     assert after is not None and after.value != before.value
-    with browser.client.session_transaction() as fresh:
+    with browser.client.session_transaction("/console/") as fresh:
         assert "planted" not in fresh
         assert fresh["_user_id"] == str(alice.id)
 

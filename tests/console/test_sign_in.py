@@ -28,11 +28,11 @@ def test_pages_need_a_signed_in_member_of_staff(console):
 
 
 def test_sign_in_lands_on_the_queue_and_starts_a_fresh_session(console, alice):
-    with console.client.session_transaction() as planted:
+    with console.client.session_transaction("/console/") as planted:
         planted["planted_by_attacker"] = "x"
     response = console.sign_in(alice)
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
-    with console.client.session_transaction() as current:
+    with console.client.session_transaction("/console/") as current:
         assert "planted_by_attacker" not in current
         assert current["_user_id"] == str(alice.id)
     page = console.page("/console/")
