@@ -6,7 +6,8 @@ How a question is answered:
    ``urgent`` whatever else the question says.
 2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words,
    misspellings and number words mapped), misspelt long words are corrected towards the
-   knowledge base's words (``knowledge.spelling``), and words are stemmed (``knowledge.terms``).
+   knowledge base's words (``knowledge.spelling``), and words are stemmed (``knowledge.terms``;
+   a few set phrases such as "carers assessment" also add a term of their own).
    Article phrases go through the same steps, so a question and a phrase meet half way.
 3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
    over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of

@@ -1,5 +1,8 @@
 """Words to index terms: stopwords dropped, every word stemmed alike in questions and articles.
 
+A few set phrases whose words are common on their own ("carers assessment") also add one term
+of their own (``compounds`` in ``language.yaml``), so the phrase outweighs its separate words.
+
 The stemmer is the first step of Porter's (1980) algorithm: it folds plurals, "-ed" and "-ing"
 forms and a final "y" together ("families" and "family" -> "famili", "caring" and "cared" ->
 "care"), and leaves the rest of a word alone, so a stem stays close to the word a carer typed.
@@ -12,12 +15,17 @@ from functools import lru_cache
 from knowledge.text import LANGUAGE
 
 STOPWORDS = LANGUAGE.stopwords
+COMPOUNDS = LANGUAGE.compounds
 _VOWELS = frozenset("aeiou")
 
 
 def content_terms(text: str) -> list[str]:
-    """Stemmed, stopword-free terms of already canonical text."""
-    return [stem(word) for word in text.split() if word not in STOPWORDS and len(word) > 1]
+    """Stemmed, stopword-free terms of already canonical text, then one term per set phrase."""
+    terms = [stem(word) for word in text.split() if word not in STOPWORDS and len(word) > 1]
+    padded = f" {text} "
+    for phrase, term in COMPOUNDS:
+        terms.extend([term] * padded.count(f" {phrase} "))
+    return terms
 
 
 @lru_cache(maxsize=50_000)

@@ -30,6 +30,7 @@ class Language:
     regional_words: dict[str, str]
     regional_phrases: dict[str, str]
     spellings: dict[str, str]
+    compounds: tuple[tuple[str, str], ...] = ()
 
     def word(self, word: str) -> str:
         """The articles' word for a regional word or a misspelling, also before a possessive s."""
@@ -56,6 +57,11 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         regional_words={str(k): str(v) for k, v in raw["regional_words"].items()},
         regional_phrases={str(k): str(v) for k, v in raw["regional_phrases"].items()},
         spellings={str(k): str(v) for k, v in raw["spellings"].items()},
+        compounds=tuple(
+            (str(phrase), str(term))
+            for term, phrases in (raw.get("compounds") or {}).items()
+            for phrase in phrases
+        ),
     )
 
 

@@ -60,6 +60,13 @@ def test_content_terms_drop_stopwords_and_stem():
     assert content_terms("how do i help my families with caring") == ["help", "famili", "care"]
 
 
+def test_a_set_phrase_adds_a_term_of_its_own_each_time_it_is_used():
+    terms = content_terms(canonical("What's a carer's assessment? Is it like carers leave?"))
+    assert terms.count("carersassessment") == 1 and terms.count("carersleave") == 1
+    assert content_terms("can i leave him alone to go to work") == ["leave", "alone", "work"]
+    assert "carersassessment" in content_terms(canonical("an assessment as a carer"))
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [

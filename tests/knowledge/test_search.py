@@ -73,6 +73,7 @@ WHOSE_ASSESSMENT = [
         "needs-assessment-cared-for",
     ),
     ("the social worker is coming to assess my husband", "needs-assessment-cared-for"),
+    ("what goes on at a carers assesment", "carers-assessment"),
 ]
 
 
