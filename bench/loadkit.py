@@ -158,6 +158,62 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+class CpuMeter:
+    """CPU used while a load runs: by the server, by this bench process, and the machine idle.
+
+    Read from /proc, so only on Linux (elsewhere it prints nothing).
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.started: tuple[float, float, float, float] | None = None
+
+    def start(self) -> None:
+        self.started = self._read()
+
+    def report(self, requests: int) -> None:
+        """Print CPU per request for the server and the load generator, and the idle share."""
+        if self.started is None or requests == 0:
+            return
+        now = self._read()
+        server, bench, idle, total = (
+            after - before for after, before in zip(now, self.started, strict=True)
+        )
+        if total <= 0:
+            return
+        print(
+            f"  CPU per request: server {server / requests * 1000:.2f} ms, "
+            f"load generator {bench / requests * 1000:.2f} ms; "
+            f"machine idle {idle / total:.0%} of {os.cpu_count()} cores"
+        )
+
+    def _read(self) -> tuple[float, float, float, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        try:
+            server = sum(_process_ticks(pid) for pid in _tree(self.server_pid)) / tick
+            fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        except (OSError, ValueError, IndexError):
+            return (0.0, 0.0, 0.0, 0.0)
+        counted = [int(value) for value in fields[:8]]
+        idle = (counted[3] + counted[4]) / tick
+        return server, time.process_time(), idle, sum(counted) / tick
+
+
+def _process_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its child processes (gunicorn's master and its workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            found.extend(_tree(int(child)))
+    return found
+
+
 def closed_loop(
     port: int, people: int, seconds: float, converse: Conversation
 ) -> tuple[Figures, float]:
@@ -332,10 +388,13 @@ def compare(
         server = start_server(target.app, port, env, target.pythonpath)
         try:
             converse(Client(HttpPoster(port), Figures()), 0, None)
+            meter = CpuMeter(server.pid)
+            meter.start()
             figures, elapsed = closed_loop(port, args.people, args.seconds, converse)
             saturated = report(
                 f"{target.name}, closed loop, {args.people} at once", figures, elapsed
             )
+            meter.report(figures.requests)
             figures, elapsed = paced(port, args.rate, args.seconds, max(args.people, 16), converse)
             report(f"{target.name}, paced at {args.rate:.0f} requests/s", figures, elapsed)
             results[target.name] = (saturated, percentile(figures.every(), 0.99))
