@@ -5,15 +5,17 @@ How a question is answered:
 1. Crisis detection runs first, by explicit phrase rules (``knowledge.crisis``); a match sets
    ``urgent`` whatever else the question says.
 2. The question is normalised (``knowledge.text.canonical``: fillers dropped, regional words,
-   misspellings and number words mapped), misspelt long words are corrected towards the
+   misspellings and number words mapped; before that, a name spelt out letter by letter, such
+   as "p i p", is joined), misspelt long words are corrected towards the
    knowledge base's words (``knowledge.spelling``), and words are stemmed (``knowledge.terms``;
    a few set phrases such as "carers assessment" also add a term of their own).
    Article phrases go through the same steps, so a question and a phrase meet half way.
 3. Each article is scored by BM25 over its curated phrases and title (the strongest signal) and
    over its body, plus the best rapidfuzz ``token_set_ratio`` between the question and one of
    its phrases (both already normalised, so ``processor=None``), plus how much of the
-   question's weight (IDF) its phrases and title cover between them: a question whose rare words
-   are spread over several of an article's phrases still matches that article. Scores are
+   question's weight (IDF) its phrases and title cover between them (a word found only in its
+   body counts ``BODY_SHARE`` as much): a question whose rare words are spread over several of
+   an article's phrases still matches that article. Scores are
    combined into 0..1. In a long question of several sentences the last sentence's terms count
    twice: that is usually where the question is asked. Only a shortlist of the best BM25
    articles is fuzzy-matched, best first, stopping when the rest cannot change the answer.
@@ -39,7 +41,7 @@ from knowledge.crisis import CrisisList, CrisisMatch
 from knowledge.loader import Article, NotOurs
 from knowledge.spelling import Speller
 from knowledge.terms import content_terms
-from knowledge.text import canonical
+from knowledge.text import canonical, canonical_normalised, normalise
 
 MIN_QUERY_CHARACTERS = 3
 OUT_OF_SCOPE_BELOW = 0.362
@@ -61,6 +63,7 @@ WEIGHT_BODY = 0.25
 WEIGHT_FUZZY = 0.3
 WEIGHT_COVERAGE = 0.105
 FUZZY_WORDS = 40
+BODY_SHARE = 0.3
 CRISIS_TOPIC = "crisis-urgent-help"
 _TOTAL_WEIGHT = WEIGHT_PHRASES + WEIGHT_BODY + WEIGHT_FUZZY + WEIGHT_COVERAGE
 
@@ -158,20 +161,22 @@ class SearchIndex:
         bodies = [canonical(f"{article.voice_summary} {article.body}") for article in articles]
         titles = [canonical(article.title) for article in articles]
         written = {word for text in (*bodies, *titles) for word in text.split()}
-        phrase_speller = Speller(written)
+        speller = Speller(written)
         # One document per article (its phrases and title), then one per subject we do not
         # advise on (its phrases, standing in for a body too): both are ranked alike.
         self._phrases: list[list[str]] = [
-            [*(phrase_speller.correct(canonical(phrase)) for phrase in article.phrases), title]
+            [*(_fold(phrase, speller) for phrase in article.phrases), title]
             for article, title in zip(articles, titles, strict=True)
-        ] + [[phrase_speller.correct(canonical(phrase)) for phrase in s.phrases] for s in not_ours]
+        ] + [[_fold(phrase, speller) for phrase in s.phrases] for s in not_ours]
         bodies += [" ".join(phrases) for phrases in self._phrases[len(articles) :]]
         phrase_terms = [
             content_terms(" ".join([*phrases, phrases[-1]])) for phrases in self._phrases
         ]
         self._by_phrase = _Bm25(phrase_terms)
         self._phrase_vocabulary = [frozenset(terms) for terms in phrase_terms]
-        self._by_body = _Bm25([content_terms(body) for body in bodies])
+        body_terms = [content_terms(body) for body in bodies]
+        self._by_body = _Bm25(body_terms)
+        self._body_vocabulary = [frozenset(terms) for terms in body_terms]
         self._speller = Speller(
             written
             | {word for phrases in self._phrases for text in phrases for word in text.split()}
@@ -184,7 +189,7 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 3) -> Answer:
         """Rank articles for a question (see the module docstring)."""
-        folded = canonical(query)
+        folded = canonical_normalised(self._speller.join_letters(normalise(query)))
         crisis = self.crisis.detect(query, folded)
         text = self._speller.correct(folded)
         if len(text.replace(" ", "")) < MIN_QUERY_CHARACTERS and crisis is None:
@@ -269,7 +274,15 @@ class SearchIndex:
         size = SHORTLIST_LONG if len(terms) >= LONG_QUESTION_TERMS else SHORTLIST
         for index in heapq.nlargest(size, shortlisting, key=shortlisting.__getitem__):
             vocabulary = self._phrase_vocabulary[index]
-            coverage = sum(w for term, w in weights.items() if term in vocabulary) / total_weight
+            body_vocabulary = self._body_vocabulary[index]
+            coverage = (
+                sum(
+                    w if term in vocabulary else BODY_SHARE * w
+                    for term, w in weights.items()
+                    if term in vocabulary or term in body_vocabulary
+                )
+                / total_weight
+            )
             partial[index] = (
                 WEIGHT_PHRASES * _squash(phrase_scores.get(index, 0.0), 8.0)
                 + WEIGHT_BODY * _squash(body_scores.get(index, 0.0), 10.0)
@@ -325,6 +338,11 @@ class SearchIndex:
             for article in self.articles
             if article.topic == CRISIS_TOPIC
         ]
+
+
+def _fold(text: str, speller: Speller) -> str:
+    """A phrase as the search reads it: spelt-out names joined, canonical, misspellings fixed."""
+    return speller.correct(canonical_normalised(speller.join_letters(normalise(text))))
 
 
 def _squash(value: float, half: float) -> float:

@@ -6,10 +6,14 @@ and a length within two letters (rapidfuzz ratio: 85 for words of five or six le
 longer ones). Shorter words are left alone: too many real words are one letter apart; the
 ``spellings`` list in ``language.yaml`` maps the common short ones. Questions and article
 phrases are corrected alike, so a misspelling written into a phrase matches the right word.
+
+Speech-to-text often spells a short name out letter by letter ("p i p", "g p", "e h c p"): a
+run of single letters is joined when it spells a word the articles use (``join_letters``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -20,6 +24,7 @@ from knowledge.terms import STOPWORDS
 
 MIN_CORRECTABLE_LENGTH = 5
 MAX_REMEMBERED_CORRECTIONS = 50_000
+_LETTER_RUN = re.compile(r"(?:^| )[a-z] [a-z](?: |$)")
 
 
 class Speller:
@@ -39,6 +44,29 @@ class Speller:
     def correct(self, text: str) -> str:
         """``text`` (canonical words) with each unknown long word corrected."""
         return " ".join(self.correct_word(word) for word in text.split())
+
+    def join_letters(self, text: str) -> str:
+        """Normalised ``text`` with each run of single letters that spells one of our words joined.
+
+        Runs before ``canonical``, which would read "r" as "are" and "u" as "you".
+        """
+        if _LETTER_RUN.search(text) is None:
+            return text
+        words = text.split()
+        joined: list[str] = []
+        start = 0
+        while start < len(words):
+            end = start
+            while end < len(words) and len(words[end]) == 1 and words[end].isalpha():
+                end += 1
+            word = "".join(words[start:end])
+            if end - start >= 2 and word in self.vocabulary and word not in STOPWORDS:
+                joined.append(word)
+                start = end
+            else:
+                joined.append(words[start])
+                start += 1
+        return " ".join(joined)
 
     def correct_word(self, word: str) -> str:
         """The vocabulary's spelling of a word that is neither known nor English."""

@@ -114,7 +114,12 @@ def normalise(text: str) -> str:
 
 def canonical(text: str) -> str:
     """Normalised text with fillers removed and regional words, misspellings and numbers mapped."""
-    padded = f" {normalise(text)} "
+    return canonical_normalised(normalise(text))
+
+
+def canonical_normalised(normalised: str) -> str:
+    """``canonical`` of text that ``normalise`` has already folded."""
+    padded = f" {normalised} "
     for phrase, replacement in LANGUAGE.regional_phrases.items():
         padded = padded.replace(f" {phrase} ", f" {replacement} ")
     for phrase in LANGUAGE.filler_phrases:

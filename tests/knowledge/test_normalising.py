@@ -130,3 +130,29 @@ def test_a_harmless_phrase_may_not_hide_a_crisis_phrase(tmp_path, values):
     path.write_text(shipped.replace("not_crisis:\n", "not_crisis:\n  - kill myself\n", 1))
     with pytest.raises(KnowledgeError, match="would hide crisis phrase"):
         load_crisis_list(values, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("is p i p means tested", "is pip means tested"),
+        ("what is a d n r", "what is a dnr"),  # "a" starts no word of ours, so it stays
+        ("am i a carer", "am i a carer"),  # single letters that spell nothing of ours
+        ("r u open", "r u open"),
+    ],
+)
+def test_speller_joins_names_spelt_out_letter_by_letter(text, expected):
+    speller = Speller({"pip", "dnr", "gp", "carer"})
+    assert speller.join_letters(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what is a d n r", "end-of-life-advance-planning"),
+        ("how do i get an e h c p for my son", "parent-carers"),
+    ],
+)
+def test_a_name_spelt_out_by_speech_to_text_is_found(kb, question, topic):
+    answer = kb.search(question)
+    assert answer.hits and answer.hits[0].topic == topic
