@@ -9,10 +9,14 @@ a bot token and webhook secret, and the fake Bot API server of the tests
 (``tests/bot/fake_bot_api.py``) on loopback taking the bot's replies. ``--chats`` people write
 at once, each a whole conversation from ``/start``: Update JSON shaped as Telegram sends it
 (``tests/payloads/telegram``), the secret header on every request, buttons pressed on the menu
-the bot last sent to that chat, and typed questions. A button the bot did not offer, or any
-answer but 200, counts as an error. Then the same loads against ``bench/bare_chat.py`` (a
-constant 200) under the same gunicorn settings. Prints requests/s, p50/p95/p99, errors and the
-ratio to the baseline, at saturation and at a paced rate.
+the bot last sent to that chat, and typed questions. A button the bot did not offer, any answer
+but 200, or a pressed button whose answer does not ask Telegram to stop its spinner (the
+webhook answers ``answerCallbackQuery`` in its response body; Telegram would make that call,
+so the bench only checks it), counts as an error. Then the same loads against
+``bench/bare_chat.py`` (a constant 200) under the same gunicorn settings. Prints requests/s,
+p50/p95/p99, errors and the ratio to the baseline, at saturation and at a paced rate. The
+service's clock is fixed to a Monday morning (``CARERS_LINE_NOW``), so the line is open and the
+same flows run whatever the time of day.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from loadkit import (
     ROOT,
+    Accept,
     Client,
     Pacer,
     Target,
@@ -47,6 +52,8 @@ PAYLOADS = ROOT / "tests" / "payloads" / "telegram"
 TOKEN = "123456789:BENCH-token-not-real"
 SECRET = "bench-Webhook_secret_0123456789"
 WEBHOOK = "/telegram/webhook"
+OPEN_HOURS = "2026-11-23T10:30"
+"""The service's clock for the run (a Monday morning): the same flows whatever the time of day."""
 
 # Each route: what the carer does after /start ("press:" a button, or "type:" words).
 ROUTES: tuple[tuple[str, ...], ...] = (
@@ -136,10 +143,12 @@ class Chatter:
                 return
 
     def post(self, client: Client, update: dict[str, Any], pacer: Pacer | None) -> bool:
-        """POST the update as Telegram does; True when it was taken (200)."""
+        """POST the update as Telegram does; True when it was taken (200, spinner answered)."""
         headers = {"Content-Type": "application/json", SECRET_HEADER: SECRET}
         body = json.dumps(update).encode()
-        return client.post(WEBHOOK, body, headers, _taken, due(pacer)) is not None
+        query = update.get("callback_query")
+        accept = _taken if query is None or not self.strict else _spinner_stopped(query["id"])
+        return client.post(WEBHOOK, body, headers, accept, due(pacer)) is not None
 
     def _message(self, chat_id: int, text: str) -> dict[str, Any]:
         update = copy.deepcopy(self.message)
@@ -180,6 +189,16 @@ def _taken(status: int, text: str) -> bool:
     return status == 200
 
 
+def _spinner_stopped(query_id: str) -> Accept:
+    """A pressed button's answer: 200 with the ``answerCallbackQuery`` for Telegram to make."""
+    wanted = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+
+    def accept(status: int, text: str) -> bool:
+        return status == 200 and json.loads(text) == wanted
+
+    return accept
+
+
 def main() -> None:
     """Run both loads against both servers and print the figures and ratios."""
     args = arguments(__doc__.splitlines()[0], "chats")
@@ -193,6 +212,7 @@ def main() -> None:
         "TELEGRAM_API_BASE_URL": api.base_url,
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "LOG_LEVEL": "WARNING",
+        "CARERS_LINE_NOW": OPEN_HOURS,
     }
     targets = (
         Target("carers-line", "app:create_app()"),

@@ -19,7 +19,6 @@ from telegram.error import Conflict, NetworkError, TelegramError
 
 from bot.handler import UpdateHandler
 from bot.inbound import COMMANDS
-from bot.loop import LoopTimeoutError
 from bot.render import Words
 from bot.send import ALLOWED_UPDATES, TelegramSender
 from bot.views import WEBHOOK_PATH
@@ -111,7 +110,7 @@ def poll(
             updates = sender.updates(offset, wait_seconds)
         except Conflict:
             raise AdminError("another poller or a webhook is taking the updates") from None
-        except (NetworkError, TelegramError, LoopTimeoutError) as error:
+        except (NetworkError, TelegramError) as error:
             log.warning("telegram: polling failed", extra={"error": type(error).__name__})
             stop.wait(POLL_RETRY_SECONDS)
             continue

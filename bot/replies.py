@@ -35,9 +35,22 @@ class ReplyDelivery:
         self._outbox = outbox
         self._clock = clock
 
-    def deliver(self, chat_id: str, messages: Sequence[Mapping[str, Any]], batch: str) -> None:
-        """Send ``messages`` in order; ``batch`` ("update-42") keeps copies out of the outbox."""
-        queueing = bool(messages) and self._outbox.waiting(CHANNEL, chat_id)
+    def deliver(
+        self,
+        chat_id: str,
+        messages: Sequence[Mapping[str, Any]],
+        batch: str,
+        *,
+        waiting: bool | None = None,
+    ) -> None:
+        """Send ``messages`` in order; ``batch`` ("update-42") keeps copies out of the outbox.
+
+        ``waiting``: whether earlier messages for the chat wait in the outbox, when the caller
+        has already read it (with the chat's record, in one statement); None asks the outbox.
+        """
+        if not messages:
+            return
+        queueing = self._outbox.waiting(CHANNEL, chat_id) if waiting is None else waiting
         for index, message in enumerate(messages):
             if not queueing:
                 result = self._sender.send_now(chat_id, message)

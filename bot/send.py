@@ -1,33 +1,35 @@
-"""The one way out to the Telegram Bot API: python-telegram-bot's ``Bot`` on this process's loop.
+"""The one way out to the Telegram Bot API: python-telegram-bot's ``Bot`` over a blocking client.
 
-``TelegramSender`` is synchronous for its callers (Flask views, the clock, the CLI) and runs each
-call on the process's background event loop (``bot.loop``), where one ``Bot`` per process keeps
-its HTTP connections open between calls. The ``Bot`` is built on first use in each process, so a
-gunicorn worker never reuses a connection its parent opened. ``base_url`` has python-telegram-bot's
-meaning: the token and the method name are appended (``http://127.0.0.1:8081/bot`` in tests).
+``TelegramSender`` is synchronous for its callers (Flask views, the clock, the CLI). Each call is
+one of python-telegram-bot's ``Bot`` coroutines, given ``BlockingRequest``: PTB's own request
+interface (``telegram.request.BaseRequest``: its parameter encoding, and its mapping of Bot API
+answers to ``TelegramError``s) over a kept-alive synchronous ``httpx.Client``. Nothing in such a
+call waits on an event loop, so ``run_here`` runs it to the end on the calling thread: no loop
+thread to hand it to, and no asyncio HTTP stack (PTB's ``HTTPXRequest`` on a loop thread cost
+about three times the CPU per message: docs/performance.md). One ``Bot`` and one client per
+process, made on first use and made again when the process id changes, so a gunicorn worker
+never reuses a connection its parent opened. ``base_url`` has python-telegram-bot's meaning:
+the token and the method name are appended (``http://127.0.0.1:8081/bot`` in tests).
 
-As the outbox's ``handlers.ports.MessageSender`` it reports instead of raising: network faults,
-5xx and 429 are ``retry`` (with Telegram's ``retry_after``), 403 is ``blocked`` (the chat is
-marked and not tried again until it writes to us), 400 is ``failed``.
+Messages go with ``Bot.do_api_request`` and the payload's own JSON: the answer is not turned
+into PTB objects nobody reads. As the outbox's ``handlers.ports.MessageSender`` it reports
+instead of raising: network faults, 5xx and 429 are ``retry`` (with Telegram's ``retry_after``),
+403 is ``blocked`` (the chat is marked and not tried again until it writes to us), 400 is
+``failed``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import warnings
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+import httpx
+from telegram import Bot, BotCommand, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -35,24 +37,37 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
-from telegram.request import BaseRequest, HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
+from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
-from bot.loop import LoopTimeoutError, ProcessLoop
 from handlers.ports import Clock, SendResult, SendStatus
 
 log = logging.getLogger("carers_line.telegram")
 T = TypeVar("T")
 RequestFactory = Callable[[], BaseRequest]
-CALL_TIMEOUT_SECONDS = 20.0
 ALLOWED_UPDATES = ("message", "callback_query")
 MAX_ERROR_CHARACTERS = 200
 COSMETIC_TIMEOUT = 3.0
-"""Seconds for calls nothing depends on (a button's spinner, a menu's edit): a slow Bot API
-must not keep a web worker past gunicorn's 30-second limit before the replies are sent."""
-PROCESS_LOOP = ProcessLoop()
-"""The loop every sender in this process shares (its thread starts on first use)."""
+"""Seconds for calls nothing depends on (a menu's edit): a slow Bot API must not keep a web
+worker past gunicorn's 30-second limit before the replies are sent."""
+NO_PREVIEW = {"is_disabled": True}
+_OWN_METHOD_HINT = "Please use 'Bot."
+
+
+class ChatNow(Protocol):
+    """What the adapter needs to know about a chat as an update comes in."""
+
+    @property
+    def keyboard_showing(self) -> bool:
+        """The "Share my number" keyboard is up."""
+        ...
+
+    @property
+    def replies_waiting(self) -> bool:
+        """Earlier messages for the chat still wait in the outbox (new ones go behind them)."""
+        ...
 
 
 class TelegramChats(Protocol):
@@ -66,8 +81,8 @@ class TelegramChats(Protocol):
         """True while the chat's block stands."""
         ...
 
-    def wrote(self, chat_id: str, at: datetime) -> bool:
-        """The chat wrote to us (a block is over); True when the share keyboard is showing."""
+    def wrote(self, chat_id: str, at: datetime) -> ChatNow:
+        """The chat wrote to us (a block is over): its keyboard and its waiting replies."""
         ...
 
     def keyboard(self, chat_id: str, showing: bool, at: datetime) -> None:
@@ -75,16 +90,144 @@ class TelegramChats(Protocol):
         ...
 
 
+class BlockingRequest(BaseRequest):
+    """python-telegram-bot's request interface over a kept-alive, synchronous ``httpx.Client``.
+
+    ``do_request`` is a coroutine only because PTB's interface is: it blocks the calling thread
+    for the HTTP exchange and never waits on an event loop (see ``run_here``). Thread-safe: the
+    client's pool is shared by every thread of the process, and made again after a fork.
+    """
+
+    def __init__(
+        self,
+        connection_pool_size: int = 8,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        pool_timeout: float = 1.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
+        )
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._client_pid: int | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """PTB adds a long poll's own wait to this."""
+        return self._timeout.read
+
+    async def initialize(self) -> None:
+        """Nothing to open in advance: the client is made on first use in each process."""
+
+    async def shutdown(self) -> None:
+        """Close this process's connections."""
+        with self._lock:
+            if self._client is not None and self._client_pid == os.getpid():
+                self._client.close()
+            self._client = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """One HTTP exchange, with PTB's parameters (form fields, or multipart for files)."""
+        default = self._timeout
+        timeout = httpx.Timeout(
+            connect=_given(connect_timeout, default.connect),
+            read=_given(read_timeout, default.read),
+            write=_given(write_timeout, default.write),
+            pool=_given(pool_timeout, default.pool),
+        )
+        try:
+            answer = self._current_client().request(
+                method,
+                url,
+                headers={"User-Agent": self.USER_AGENT},
+                data=request_data.json_parameters if request_data else None,
+                files=request_data.multipart_data if request_data else None,
+                timeout=timeout,
+            )
+        except httpx.TimeoutException as error:
+            raise TimedOut from error
+        except httpx.HTTPError as error:
+            raise NetworkError(f"httpx.{type(error).__name__}: {error}") from error
+        return answer.status_code, answer.content
+
+    def _current_client(self) -> httpx.Client:
+        pid = os.getpid()
+        with self._lock:
+            if self._client is None or self._client_pid != pid:
+                limits = httpx.Limits(
+                    max_connections=self._pool_size, max_keepalive_connections=self._pool_size
+                )
+                self._client = httpx.Client(limits=limits, timeout=self._timeout)
+                self._client_pid = pid
+            return self._client
+
+
+class PayloadBot(Bot):
+    """python-telegram-bot's ``Bot``, also sending ready-made payloads with ``do_api_request``.
+
+    ``do_api_request`` warns on every call when PTB has a method of its own for the endpoint
+    (``sendMessage``): here that is on purpose, so the answer is not built into objects nobody
+    reads. That one hint is not given (through ``_warn``, the hook PTB's own ``ExtBot`` uses);
+    every other warning is.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def _warn(
+        cls,
+        message: str | PTBUserWarning,
+        category: type[Warning] = PTBUserWarning,
+        stacklevel: int = 0,
+    ) -> None:
+        if not str(message).startswith(_OWN_METHOD_HINT):
+            super()._warn(message, category, stacklevel + 1)
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """A time-out a Bot method passed, or ours when it passed PTB's "not given" marker."""
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
+
+
+def run_here(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a Bot API coroutine to the end on this thread.
+
+    With ``BlockingRequest`` (or the tests' recording request) a ``Bot`` call never waits on an
+    event loop: it only gives way with a bare ``yield`` (``asyncio.sleep(0)``), which is simply
+    resumed. One that waits on a future would need a loop: that raises at once, never hangs.
+    """
+    try:
+        while True:
+            waiting = coroutine.send(None)
+            if waiting is not None:
+                raise RuntimeError("a Bot API call waited on an event loop; none runs here")
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    finally:
+        coroutine.close()
+
+
 def default_request() -> BaseRequest:
-    """HTTPX with short time-outs: a slow Bot API must not hold a web worker for long."""
-    return HTTPXRequest(
-        connection_pool_size=8, connect_timeout=5.0, read_timeout=10.0, write_timeout=10.0
-    )
+    """Short time-outs: a slow Bot API must not hold a web worker for long."""
+    return BlockingRequest(connection_pool_size=8, connect_timeout=5.0, read_timeout=10.0)
 
 
 def polling_request() -> BaseRequest:
     """One connection for long polling (``getUpdates`` waits up to its own time-out)."""
-    return HTTPXRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=60.0)
+    return BlockingRequest(connection_pool_size=1, connect_timeout=5.0, read_timeout=60.0)
 
 
 class TelegramSender:
@@ -99,8 +242,6 @@ class TelegramSender:
         chats: TelegramChats | None = None,
         request_factory: RequestFactory | None = None,
         polling_request_factory: RequestFactory = polling_request,
-        loop: ProcessLoop | None = None,
-        timeout: float = CALL_TIMEOUT_SECONDS,
     ) -> None:
         self._token = token
         self._base_url = base_url
@@ -108,9 +249,8 @@ class TelegramSender:
         self._chats = chats
         self._request_factory = request_factory or default_request
         self._polling_request_factory = polling_request_factory
-        self._loop = loop or PROCESS_LOOP
-        self._timeout = timeout
-        self._bot: Bot | None = None
+        self._lock = threading.Lock()
+        self._bot: PayloadBot | None = None
         self._bot_pid: int | None = None
         quiet_library_logs()
 
@@ -124,46 +264,32 @@ class TelegramSender:
 
     def send_now(self, chat_id: str, payload: Mapping[str, Any]) -> SendResult:
         """Send one message (``{"text", "parse_mode", "reply_markup"}``) and report the result."""
-        markup = reply_markup(payload.get("reply_markup"))
-        text = str(payload.get("text", ""))
-        parse_mode = payload.get("parse_mode")
-
-        async def call(bot: Bot) -> object:
-            return await bot.send_message(
-                chat_id=chat_target(chat_id),
-                text=text,
-                parse_mode=str(parse_mode) if parse_mode else None,
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-
-        return self._report("sendMessage", chat_id, call)
+        params: dict[str, Any] = {
+            "chat_id": chat_target(chat_id),
+            "text": str(payload.get("text", "")),
+            "link_preview_options": NO_PREVIEW,
+        }
+        if payload.get("parse_mode"):
+            params["parse_mode"] = str(payload["parse_mode"])
+        if isinstance(payload.get("reply_markup"), dict):
+            params["reply_markup"] = payload["reply_markup"]
+        return self._report("sendMessage", params, chat_id)
 
     def answer_callback(self, query_id: str) -> SendResult:
-        """Stop the spinner on a pressed button (short time-out: nothing depends on it)."""
-
-        async def call(bot: Bot) -> object:
-            return await bot.answer_callback_query(
-                query_id, connect_timeout=COSMETIC_TIMEOUT, read_timeout=COSMETIC_TIMEOUT
-            )
-
-        return self._report("answerCallbackQuery", None, call)
+        """Stop the spinner on a pressed button (long polling: a webhook answers it itself)."""
+        params = {"callback_query_id": query_id}
+        return self._report("answerCallbackQuery", params, None, COSMETIC_TIMEOUT)
 
     def edit_text(self, chat_id: str, message_id: int, text: str) -> SendResult:
         """Replace a menu's text and take its buttons away (HTML, escaped; short time-out)."""
-
-        async def call(bot: Bot) -> object:
-            return await bot.edit_message_text(
-                text,
-                chat_id=chat_target(chat_id),
-                message_id=message_id,
-                parse_mode="HTML",
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                connect_timeout=COSMETIC_TIMEOUT,
-                read_timeout=COSMETIC_TIMEOUT,
-            )
-
-        return self._report("editMessageText", None, call)
+        params = {
+            "chat_id": chat_target(chat_id),
+            "message_id": message_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": NO_PREVIEW,
+        }
+        return self._report("editMessageText", params, None, COSMETIC_TIMEOUT)
 
     # --- set-up and development (the CLI); these raise TelegramError for the caller ---
 
@@ -199,8 +325,7 @@ class TelegramSender:
                 offset=offset,
                 timeout=wait_seconds,
                 allowed_updates=list(ALLOWED_UPDATES),
-            ),
-            timeout=wait_seconds + self._timeout,
+            )
         )
 
     # --- plumbing ---
@@ -208,11 +333,18 @@ class TelegramSender:
     def _report(
         self,
         method: str,
+        params: dict[str, Any],
         chat_id: str | None,
-        call: Callable[[Bot], Coroutine[Any, Any, object]],
+        timeout: float | None = None,
     ) -> SendResult:
+        """One Bot API method with the payload's own JSON (no PTB objects built either way)."""
+        wait: Any = BaseRequest.DEFAULT_NONE if timeout is None else timeout
         try:
-            self._call(call)
+            self._call(
+                lambda bot: bot.do_api_request(
+                    method, api_kwargs=params, connect_timeout=wait, read_timeout=wait
+                )
+            )
         except RetryAfter as error:
             return self._failed(method, "retry", error, retry_after=_retry_after(error))
         except Forbidden as error:
@@ -221,7 +353,10 @@ class TelegramSender:
             return self._failed(method, "blocked", error)
         except (BadRequest, ChatMigrated) as error:
             return self._failed(method, "failed", error)
-        except (NetworkError, TelegramError, LoopTimeoutError) as error:
+        except (NetworkError, TelegramError) as error:
+            return self._failed(method, "retry", error)
+        except Exception as error:  # anything unforeseen: the message waits in the outbox
+            log.exception("telegram call raised", extra={"method": method})
             return self._failed(method, "retry", error)
         return SendResult("sent")
 
@@ -239,27 +374,22 @@ class TelegramSender:
         said = str(error).replace(self._token, "[token]")  # never keep the token in the outbox
         return SendResult(status, retry_after, said[:MAX_ERROR_CHARACTERS])
 
-    def _call(
-        self,
-        call: Callable[[Bot], Coroutine[Any, Any, T]],
-        timeout: float | None = None,
-    ) -> T:
-        async def run() -> T:
-            return await call(self._current_bot())
+    def _call(self, call: Callable[[PayloadBot], Coroutine[Any, Any, T]]) -> T:
+        return run_here(call(self._current_bot()))
 
-        return self._loop.run(run, timeout or self._timeout)
-
-    def _current_bot(self) -> Bot:
-        """The Bot for this process, made in the loop's own process (runs on the loop thread)."""
-        if self._bot is None or self._bot_pid != self._loop.pid:
-            self._bot = Bot(
-                self._token,
-                base_url=self._base_url,
-                request=self._request_factory(),
-                get_updates_request=self._polling_request_factory(),
-            )
-            self._bot_pid = self._loop.pid
-        return self._bot
+    def _current_bot(self) -> PayloadBot:
+        """The Bot for this process (made again in a forked child, with its own connections)."""
+        pid = os.getpid()
+        with self._lock:
+            if self._bot is None or self._bot_pid != pid:
+                self._bot = PayloadBot(
+                    self._token,
+                    base_url=self._base_url,
+                    request=self._request_factory(),
+                    get_updates_request=self._polling_request_factory(),
+                )
+                self._bot_pid = pid
+            return self._bot
 
 
 def quiet_library_logs() -> None:
@@ -275,21 +405,6 @@ def chat_target(chat_id: str) -> int | str:
         return int(chat_id)
     except ValueError:
         return chat_id
-
-
-def reply_markup(
-    value: object,
-) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
-    """A keyboard as python-telegram-bot's type, from the JSON a payload keeps."""
-    if not isinstance(value, dict):
-        return None
-    if "inline_keyboard" in value:
-        return InlineKeyboardMarkup.de_json(value)
-    if "keyboard" in value:
-        return ReplyKeyboardMarkup.de_json(value)
-    if value.get("remove_keyboard"):
-        return ReplyKeyboardRemove.de_json(value)
-    return None
 
 
 def _retry_after(error: RetryAfter) -> float:

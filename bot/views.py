@@ -2,13 +2,16 @@
 
 The secret header is checked first (403 and nothing stored when it is wrong or missing). Then
 the update is handled in full (the core's transaction commits before any reply is sent) and
-Telegram gets 200. Malformed JSON and update kinds we do not use also get 200, with a debug
-log: Telegram re-sends anything else for up to a day. No state lives in the process; the
+Telegram gets 200: with a pressed button, a JSON body asking Telegram to make the
+``answerCallbackQuery`` that stops its spinner (the Bot API's "making requests when getting
+updates"), otherwise empty. Malformed JSON and update kinds we do not use also get 200, with a
+debug log: Telegram re-sends anything else for up to a day. No state lives in the process; the
 conversation, the de-duplication of ``update_id`` and the outbox are all in the database.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Blueprint, Response, request
@@ -42,9 +45,12 @@ def blueprint(
             return Response(status=403)
         data = request.get_json(force=True, silent=True)
         try:
-            handler.handle(data)
+            call = handler.handle(data)
         except Exception:
             log.exception("telegram webhook: update could not be handled")
-        return Response(status=200)
+            call = None
+        if call is None:
+            return Response(status=200)
+        return Response(json.dumps(call), status=200, mimetype="application/json")
 
     return telegram

@@ -4,18 +4,50 @@ Two things, both outside the dialog: the chat blocked the bot (the sender marks 
 API answers 403, so the outbox stops trying; the mark goes as soon as the chat writes again),
 and a "Share my number" keyboard is showing (so the next reply takes it away). Most chats never
 have a row. Implements ``bot.send.TelegramChats`` structurally (the store imports no adapter).
+
+``wrote`` runs on every update, so it is one Core statement on the mapped tables: the chat's
+row and whether replies to it still wait in the outbox, read together (a second statement
+only in the rare case of a block to lift).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import Engine, Table, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import TelegramChat
+from store.models import OutboxMessage, TelegramChat
+
+CHANNEL = "telegram"
+CHATS = cast(Table, TelegramChat.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+_THIS_CHAT = CHATS.c.chat_id == bindparam("chat")
+READ_CHAT = select(
+    select(CHATS.c.share_keyboard).where(_THIS_CHAT).scalar_subquery().label("keyboard"),
+    select(CHATS.c.blocked_at).where(_THIS_CHAT).scalar_subquery().label("blocked"),
+    exists()
+    .where(
+        OUTBOX.c.channel == CHANNEL,
+        OUTBOX.c.recipient == bindparam("chat"),
+        OUTBOX.c.status == "pending",
+    )
+    .label("waiting"),
+)
+LIFT_BLOCK = (
+    update(CHATS)
+    .where(_THIS_CHAT, CHATS.c.blocked_at.is_not(None))
+    .values(blocked_at=None, updated_at=bindparam("at"))
+)
+
+
+class ChatNow(NamedTuple):
+    """The chat as an update comes in (``bot.send.ChatNow``)."""
+
+    keyboard_showing: bool
+    replies_waiting: bool
 
 
 class SqlTelegramChats:
@@ -23,6 +55,7 @@ class SqlTelegramChats:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
 
     def mark_blocked(self, chat_id: str, at: datetime) -> None:
         """The chat blocked the bot."""
@@ -36,15 +69,13 @@ class SqlTelegramChats:
             )
             return blocked is not None
 
-    def wrote(self, chat_id: str, at: datetime) -> bool:
-        """The chat wrote to us: any block is over. True when the share keyboard is showing."""
-        with self._sessions.begin() as session:
-            row = session.get(TelegramChat, chat_id)
-            if row is None:
-                return False
-            if row.blocked_at is not None:
-                row.blocked_at, row.updated_at = None, at
-            return row.share_keyboard
+    def wrote(self, chat_id: str, at: datetime) -> ChatNow:
+        """The chat wrote to us: any block is over. Is the share keyboard up, do replies wait?"""
+        with self._engine.begin() as connection:
+            keyboard, blocked, waiting = connection.execute(READ_CHAT, {"chat": chat_id}).one()
+            if blocked is not None:
+                connection.execute(LIFT_BLOCK, {"chat": chat_id, "at": at})
+        return ChatNow(bool(keyboard), bool(waiting))
 
     def keyboard(self, chat_id: str, showing: bool, at: datetime) -> None:
         """Record whether the "Share my number" keyboard is now showing."""

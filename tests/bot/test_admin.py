@@ -105,13 +105,16 @@ def test_telegram_refusing_is_a_clear_error(environment, fake):
     assert "Telegram refused: Bad webhook: https url must be provided" in result.output
 
 
-def test_polling_answers_updates_with_the_same_handler_as_the_webhook(environment, fake):
+def test_polling_answers_updates_with_the_same_handler_as_the_webhook(
+    environment, fake, monkeypatch
+):
+    monkeypatch.setenv("CARERS_LINE_NOW", "2026-11-23T10:30")  # a Monday morning: the line is open
     settings = Settings.from_env()
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
     sender = telegram_sender(runtime)
     assert sender is not None
-    start, text = payload("start"), payload("text")
+    start, button = payload("start"), payload("callback_query")
     fake.updates = [start]
     stop = threading.Event()
 
@@ -119,7 +122,7 @@ def test_polling_answers_updates_with_the_same_handler_as_the_webhook(environmen
         def handle_update(self, update):
             super().handle_update(update)
             if update.update_id == start["update_id"]:
-                fake.updates.append(text)  # the carer writes again while we poll
+                fake.updates.append(button)  # the carer presses a button while we poll
             else:
                 stop.set()
 
@@ -135,7 +138,9 @@ def test_polling_answers_updates_with_the_same_handler_as_the_webhook(environmen
         "or friend.",
         "How can we help today?",
     ]
-    assert len(sent) > 2  # the typed question was answered too
+    assert len(sent) > 2  # the pressed button was answered too
+    [answer] = fake.of("answerCallbackQuery")  # no webhook answer to carry it: a call of its own
+    assert answer.params == {"callback_query_id": button["callback_query"]["id"]}
     offsets = [call.params.get("offset") for call in fake.of("getUpdates")]
     assert offsets == [None, start["update_id"] + 1]
     assert lines == ["polling Telegram for updates (Ctrl-C to stop)"]

@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.loop import LoopTimeoutError, ProcessLoop
 from bot.replies import ReplyDelivery
-from bot.send import TelegramSender
+from bot.send import BlockingRequest, TelegramSender, run_here
 from handlers import jobs
 from handlers.clocks import FixedClock
 from handlers.ports import SendResult
@@ -19,6 +18,7 @@ from store.models import OutboxMessage, TelegramChat
 from store.outbox import SqlOutbox
 from store.telegram_chats import SqlTelegramChats
 from tests.bot.conftest import OPEN, TOKEN
+from tests.bot.fake_bot_api import FakeBotApi
 from tests.bot.recording import Failure, RecordingRequest
 
 CHAT = "5512345678"
@@ -98,7 +98,7 @@ def test_a_chat_that_blocked_the_bot_is_marked_skipped_by_the_outbox_and_freed_w
     with db.sessions() as session:
         row = session.get(TelegramChat, CHAT)
         assert row is not None and row.blocked_at == fixed.now()
-    assert chats.wrote(CHAT, fixed.now()) is False
+    assert chats.wrote(CHAT, fixed.now()) == (False, False)  # no keyboard, nothing waiting
     assert not chats.is_blocked(CHAT)
     assert sender.send(CHAT, message("three")).status == "sent"
 
@@ -161,41 +161,136 @@ def test_a_rejected_message_is_skipped_and_the_rest_still_go(sender, request_log
     assert not outbox.waiting("telegram", CHAT)
 
 
-def test_a_call_that_takes_too_long_is_abandoned():
-    loop = ProcessLoop()
-    never = asyncio.Event
+def test_when_replies_wait_in_the_outbox_the_chats_record_says_so(sender, request_log, db, fixed):
+    outbox, chats = SqlOutbox(db.sessions), SqlTelegramChats(db.sessions)
+    assert chats.wrote(CHAT, fixed.now()) == (False, False)
+    request_log.fail("sendMessage", Failure(502, "Bad Gateway"))
+    ReplyDelivery(sender, outbox, fixed).deliver(CHAT, [message("a")], "update-4")
+    chats.keyboard(CHAT, True, fixed.now())
+    assert chats.wrote(CHAT, fixed.now()) == (True, True)
+    ReplyDelivery(sender, outbox, fixed).deliver(CHAT, [message("b")], "update-5", waiting=True)
+    assert [call.text for call in request_log.of("sendMessage")] == ["a"]  # b queued behind
 
-    async def wait_forever() -> None:
-        await never().wait()
 
-    with pytest.raises(LoopTimeoutError):
-        loop.run(wait_forever, timeout=0.05)
+def test_a_bot_call_runs_to_the_end_on_the_calling_thread():
+    async def gives_way() -> str:
+        await asyncio.sleep(0)
+        return "done"
+
+    assert run_here(gives_way()) == "done"
 
 
-def test_a_forked_process_makes_its_own_loop_and_bot(request_log, fixed):
-    loop = ProcessLoop()
+def test_a_bot_call_that_waits_on_an_event_loop_fails_at_once():
+    loop = asyncio.new_event_loop()
+
+    async def waits() -> None:
+        await loop.create_future()
+
+    try:
+        with pytest.raises(RuntimeError):
+            run_here(waits())
+    finally:
+        loop.close()
+
+
+def test_a_bot_call_that_fails_in_an_unforeseen_way_leaves_the_message_in_the_outbox(
+    request_log, chats, db, fixed
+):
+    loop = asyncio.new_event_loop()
+
+    class WaitsOnALoop(RecordingRequest):
+        async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+            await loop.create_future()
+            raise AssertionError("never resumed")
+
     sender = TelegramSender(
-        TOKEN, "http://127.0.0.1:9/bot", fixed, request_factory=lambda: request_log, loop=loop
+        TOKEN, "http://127.0.0.1:9/bot", fixed, chats=chats, request_factory=WaitsOnALoop
     )
+    try:
+        result = sender.send_now(CHAT, message("one"))
+        ReplyDelivery(sender, SqlOutbox(db.sessions), fixed).deliver(
+            CHAT, [message("two")], "update-7"
+        )
+    finally:
+        loop.close()
+    assert result.status == "retry"
+    with db.sessions() as session:
+        waiting = session.scalars(select(OutboxMessage)).all()
+    assert [row.payload["text"] for row in waiting] == ["two"]
+
+
+@pytest.fixture
+def fake_api():
+    api = FakeBotApi(TOKEN).start()
+    yield api
+    api.stop()
+
+
+def _real_sender(api: FakeBotApi, fixed: FixedClock, read_timeout: float = 5.0) -> TelegramSender:
+    return TelegramSender(
+        TOKEN,
+        api.base_url,
+        fixed,
+        request_factory=lambda: BlockingRequest(read_timeout=read_timeout),
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "retry_after"),
+    [
+        (Failure(502, "Bad Gateway"), "retry", None),
+        (Failure(429, "Too Many Requests: retry after 3", retry_after=3), "retry", 3.0),
+        (Failure(400, "Bad Request: can't parse entities"), "failed", None),
+        (Failure(403, "Forbidden: bot was blocked by the user"), "blocked", None),
+    ],
+)
+def test_the_blocking_client_speaks_http_to_the_bot_api(
+    fake_api, fixed, failure, status, retry_after
+):
+    sender = _real_sender(fake_api, fixed)
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]}
+    assert sender.send_now(CHAT, {**message("<b>Hi</b>"), "reply_markup": markup}).status == "sent"
+    [call] = fake_api.of("sendMessage")
+    assert call.params == {
+        "chat_id": 5512345678,
+        "text": "<b>Hi</b>",
+        "parse_mode": "HTML",
+        "reply_markup": markup,
+        "link_preview_options": {"is_disabled": True},
+    }
+    fake_api.fail("sendMessage", failure)
+    result = sender.send_now(CHAT, message("again"))
+    assert (result.status, result.retry_after) == (status, retry_after)
+    assert TOKEN not in (result.error or "")
+
+
+def test_a_bot_api_that_does_not_answer_in_time_or_at_all_is_a_retry(fake_api, fixed):
+    sender = _real_sender(fake_api, fixed, read_timeout=0.2)
+    hold = fake_api.hold_next("sendMessage")
+    assert sender.send_now(CHAT, message("slow")).status == "retry"
+    hold.release()
+    fake_api.stop()
+    assert sender.send_now(CHAT, message("nobody there")).status == "retry"
+
+
+def test_a_forked_process_makes_its_own_bot_and_connections(fake_api, fixed):
+    sender = _real_sender(fake_api, fixed)
     assert sender.send_now(CHAT, message("from the parent")).status == "sent"
-    assert loop.pid == os.getpid()
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child process
         try:
             result = sender.send_now(CHAT, message("from the child"))
-            ok = (
-                result.status == "sent"
-                and loop.pid == os.getpid()
-                and request_log.calls[-1].text == "from the child"
-            )
-            os.write(write, b"ok" if ok else b"no")
+            os.write(write, b"ok" if result.status == "sent" else b"no")
         finally:
             os._exit(0)
     os.close(write)
     answer = os.read(read, 2)
     os.waitpid(child, 0)
     assert answer == b"ok"
-    assert loop.pid == os.getpid()
     assert sender.send_now(CHAT, message("parent again")).status == "sent"
-    assert [call.text for call in request_log.calls] == ["from the parent", "parent again"]
+    assert [call.text for call in fake_api.of("sendMessage")] == [
+        "from the parent",
+        "from the child",
+        "parent again",
+    ]
