@@ -4,7 +4,7 @@
 webhook spends part of its time waiting for PostgreSQL and the Bot API, so threads overlap
 those waits, and each worker's connection pool (``store.database.POOL_SIZE``) has a
 connection for every thread. The app is built in each worker after the fork (no preload), so
-no database connection or event loop is shared between processes. Measured in
+no database or Bot API connection is shared between processes. Measured in
 docs/performance.md.
 """
 

@@ -26,7 +26,7 @@ A ping on every checkout cost a round trip and about 0.3 to 0.6 ms of CPU per we
 first statement fails, the pool throws every old connection away, and the dialog tries the
 step once more on a fresh one (``handlers.ports.ConnectionLostError``)."""
 """Connections kept per process: gunicorn.conf.py's threads per worker, plus one for the
-Telegram sender's loop thread and readiness checks."""
+clock's jobs or readiness checks."""
 
 
 def make_engine(url: str, *, keys: DataKeys | None = None, **options: Any) -> Engine:
