@@ -15,7 +15,9 @@ What it does, in one run:
    the moment each request was due, so a slow server cannot hide its queueing.
 4. The same two loads against ``bench/bare_twiml.py`` (constant TwiML) under the same gunicorn
    settings, and the ratio of the two.
-The load generator shares the machine's cores with the server, as the targets assume.
+The load generator shares the machine's cores with the server, as the targets assume. The
+service's clock is fixed to a Monday morning (``CARERS_LINE_NOW``), so the line is open and the
+same flows run whatever the time of day.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from loadkit import (
+    OPEN_HOURS,
     ROOT,
     Client,
     Pacer,
@@ -140,6 +143,7 @@ def main() -> None:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "LOG_LEVEL": "WARNING",
+        "CARERS_LINE_NOW": OPEN_HOURS,
     }
     targets = (
         Target("carers-line", "app:create_app()"),

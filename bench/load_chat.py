@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from loadkit import (
+    OPEN_HOURS,
     ROOT,
     Accept,
     Client,
@@ -52,8 +53,6 @@ PAYLOADS = ROOT / "tests" / "payloads" / "telegram"
 TOKEN = "123456789:BENCH-token-not-real"
 SECRET = "bench-Webhook_secret_0123456789"
 WEBHOOK = "/telegram/webhook"
-OPEN_HOURS = "2026-11-23T10:30"
-"""The service's clock for the run (a Monday morning): the same flows whatever the time of day."""
 
 # Each route: what the carer does after /start ("press:" a button, or "type:" words).
 ROUTES: tuple[tuple[str, ...], ...] = (

@@ -33,6 +33,8 @@ BIN = ROOT / ".venv" / "bin"
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 sys.path.insert(0, str(ROOT))
 Pacer = Iterator[float]
+OPEN_HOURS = "2026-11-23T10:30"
+"""The service's clock for a run (a Monday morning): the same flows whatever the time of day."""
 Accept = Callable[[int, str], bool]
 
 

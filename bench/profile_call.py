@@ -5,9 +5,10 @@ Usage: .venv/bin/python bench/profile_call.py [--calls 200] [--lines 45]
 
 Builds the real app (``app.create_app``) on a throw-away, migrated PostgreSQL schema with the
 phone line on, warms it up, then plays ``--calls`` whole calls (the same signed requests and
-routes as ``bench/load_calls.py``) under pyinstrument. Prints the CPU time and SQL statements
-per request, then the top of the profile: the functions that take the most time themselves,
-and the call tree. No HTTP server and no load generator: only the app's own work is measured.
+routes as ``bench/load_calls.py``, with its clock fixed to the same Monday morning) under
+pyinstrument. Prints the CPU time and SQL statements per request, then the top of the profile:
+the functions that take the most time themselves, and the call tree. No HTTP server and no
+load generator: only the app's own work is measured.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask.testing import FlaskClient
 from load_calls import ACCOUNT_SID, AUTH_TOKEN, Caller
 from loadkit import (
     DEFAULT_DATABASE,
+    OPEN_HOURS,
     Client,
     Figures,
     drop_schema,
@@ -97,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
 
     app_url, schema = prepare_database(args.database)
-    defaults = Settings()
+    defaults = Settings.from_env({"CARERS_LINE_NOW": OPEN_HOURS})
     engine = make_engine(
         app_url, keys=DataKeys(defaults.data_encryption_keys, defaults.phone_hash_key)
     )

@@ -23,8 +23,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from load_chat import OPEN_HOURS, SECRET, TOKEN, BenchBotApi, Chatter
-from loadkit import DEFAULT_DATABASE, Client, Figures, drop_schema, percentile, prepare_database
+from load_chat import SECRET, TOKEN, BenchBotApi, Chatter
+from loadkit import (
+    DEFAULT_DATABASE,
+    OPEN_HOURS,
+    Client,
+    Figures,
+    drop_schema,
+    percentile,
+    prepare_database,
+)
 from profile_call import FlaskPoster, ServerCpu, StatementCounter
 from pyinstrument import Profiler
 
