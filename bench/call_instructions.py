@@ -22,10 +22,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
-from loadkit import DEFAULT_DATABASE, OPEN_HOURS, Client, Figures, drop_schema, prepare_database
+from loadkit import DEFAULT_DATABASE, Client, Figures, drop_schema, prepare_database
 
 COLLECTED = re.compile(r"Collected : (\d+)")
 REQUESTS = re.compile(r"^requests (\d+) errors (\d+)$", re.MULTILINE)
@@ -33,26 +32,12 @@ REQUESTS = re.compile(r"^requests (\d+) errors (\d+)$", re.MULTILINE)
 
 def play(calls: int, database_url: str) -> None:
     """Child process: build the app and play ``calls`` whole calls; print the requests made."""
-    from load_calls import ACCOUNT_SID, AUTH_TOKEN, Caller
-    from profile_call import BASE_URL, FlaskPoster
+    from load_calls import Caller
+    from profile_call import BASE_URL, PHONE_LINE, FlaskPoster, in_process
 
     from app import create_app
-    from settings import Settings
-    from store.crypto import DataKeys
-    from store.database import make_engine
 
-    defaults = Settings.from_env({"CARERS_LINE_NOW": OPEN_HOURS})
-    engine = make_engine(
-        database_url, keys=DataKeys(defaults.data_encryption_keys, defaults.phone_hash_key)
-    )
-    settings = replace(
-        defaults,
-        database_url=database_url,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        public_base_url=BASE_URL,
-        log_level="WARNING",
-    )
+    settings, engine = in_process(database_url, **PHONE_LINE)
     client = Client(FlaskPoster(create_app(settings, engine=engine).test_client()), Figures())
     caller = Caller(BASE_URL)
     for number in range(calls):

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from kb_quality import print_details  # noqa: E402
+
 from handlers.profile import load_profile  # noqa: E402
 from knowledge.base import load_knowledge  # noqa: E402
 from knowledge.loader import Article, load_not_ours  # noqa: E402
@@ -116,11 +118,9 @@ def main() -> None:
     print(f"top-1 accuracy        {result.top1 / asked:6.3f}")
     print(f"top-3 accuracy        {result.top3 / asked:6.3f}")
     print(f"out of scope          {result.out_of_scope / asked:6.3f}")
-    if args.misses:
-        print("\n".join(["", *result.misses]))
-    if args.confusion:
-        pairs = result.confused.most_common()
-        print("\n".join(["", *(f"{n:3}  {wanted} -> {got}" for (wanted, got), n in pairs)]))
+    print_details(
+        result.misses if args.misses else None, result.confused if args.confusion else None
+    )
 
 
 if __name__ == "__main__":

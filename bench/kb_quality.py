@@ -139,10 +139,17 @@ def main() -> None:
             f"{name:<22} {value:6.3f}   target {sense} {target:.2f}   {'met' if met else 'NOT MET'}"
         )
     print(f"{'asked to clarify':<22} {counts['clarify'] / max(counts['questions'], 1):6.3f}")
-    if args.misses:
-        print("\n".join(["", *result.misses]))
-    if args.confusion:
-        pairs = result.confused.most_common()
+    print_details(
+        result.misses if args.misses else None, result.confused if args.confusion else None
+    )
+
+
+def print_details(misses: list[str] | None, confused: Counter[tuple[str, str]] | None) -> None:
+    """The questions missed, and the (expected, answered) topic pairs, when asked for."""
+    if misses is not None:
+        print("\n".join(["", *misses]))
+    if confused is not None:
+        pairs = confused.most_common()
         print("\n".join(["", *(f"{n:3}  {wanted} -> {got}" for (wanted, got), n in pairs)]))
 
 

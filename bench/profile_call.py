@@ -17,7 +17,7 @@ import argparse
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from loadkit import (
     DEFAULT_DATABASE,
     OPEN_HOURS,
     Client,
+    Conversation,
     Figures,
     drop_schema,
     percentile,
@@ -41,6 +42,12 @@ from store.crypto import DataKeys
 from store.database import make_engine
 
 BASE_URL = "http://localhost"
+WARM_UP = 20
+PHONE_LINE: dict[str, Any] = {
+    "twilio_account_sid": ACCOUNT_SID,
+    "twilio_auth_token": AUTH_TOKEN,
+    "public_base_url": BASE_URL,
+}
 
 
 class FlaskPoster:
@@ -90,71 +97,115 @@ class ServerCpu:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    """Warm up, profile ``--calls`` calls, print the figures and the top of the profile."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=200, help="calls to profile")
+def profile_arguments(description: str, people: str, default: int) -> argparse.Namespace:
+    """The options of the profile scripts; ``--<people>`` (``--calls``) sets how many."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        f"--{people}", dest="people", type=int, default=default, help=f"{people} to profile"
+    )
     parser.add_argument("--lines", type=int, default=45, help="lines of each listing")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    app_url, schema = prepare_database(args.database)
+
+def in_process(app_url: str, **channel: Any) -> tuple[Settings, Engine]:
+    """Settings and engine for an in-process run: the clock fixed, warnings only, a channel on.
+
+    ``channel`` is ``PHONE_LINE`` or the chat's settings.
+    """
     defaults = Settings.from_env({"CARERS_LINE_NOW": OPEN_HOURS})
     engine = make_engine(
         app_url, keys=DataKeys(defaults.data_encryption_keys, defaults.phone_hash_key)
     )
+    return replace(defaults, database_url=app_url, log_level="WARNING", **channel), engine
+
+
+@dataclass
+class Run:
+    """One measured run: latencies, the process's CPU, SQL statements and the server's CPU."""
+
+    figures: Figures
+    cpu: float
+    statements: int
+    server_cpu: float | None
+
+
+def warm_up(client: Client, converse: Conversation, people: int = WARM_UP) -> None:
+    """Let caches, pools and prepared statements settle before anything is measured."""
+    for number in range(people):
+        converse(client, number, None)
+
+
+def measured(
+    engine: Engine, server: ServerCpu, client: Client, converse: Conversation, people: int
+) -> Run:
+    """Play ``people`` conversations, counting CPU, statements and the server's CPU."""
+    client.figures = Figures()
+    counter = StatementCounter(engine)
+    server_before = server.seconds()
+    started = time.process_time()
+    for number in range(people):
+        converse(client, number, None)
+    cpu = time.process_time() - started
+    server_after = server.seconds()
+    used = None
+    if server_before is not None and server_after is not None:
+        used = server_after - server_before
+    return Run(client.figures, cpu, counter.count, used)
+
+
+def profiled(client: Client, converse: Conversation, people: int) -> Profiler:
+    """Play ``people`` more conversations under pyinstrument."""
+    profiler = Profiler(interval=0.0005)
+    client.figures = Figures()
+    profiler.start()
+    for number in range(people):
+        converse(client, number, None)
+    profiler.stop()
+    return profiler
+
+
+def print_profile(profiler: Profiler, lines: int, what: str) -> None:
+    """The top functions by their own time, then the call tree."""
+    print(f"\nProfiled: {what} (pyinstrument adds its own overhead)")
+    flat = profiler.output_text(flat=True, time="percent_of_total")
+    print("\nTop functions by own time:\n" + "\n".join(flat.splitlines()[:lines]))
+    tree = profiler.output_text(time="percent_of_total", short_mode=False)
+    print("\nCall tree:\n" + "\n".join(tree.splitlines()[: lines * 2]))
+
+
+def main() -> None:
+    """Warm up, profile ``--calls`` calls, print the figures and the top of the profile."""
+    args = profile_arguments(__doc__.splitlines()[0], "calls", 200)
+
+    app_url, schema = prepare_database(args.database)
+    settings, engine = in_process(app_url, **PHONE_LINE)
     server = ServerCpu(engine)
     try:
-        settings = replace(
-            defaults,
-            database_url=app_url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            public_base_url=BASE_URL,
-            log_level="WARNING",
-        )
         app = create_app(settings, engine=engine)
-        figures = Figures()
-        client = Client(FlaskPoster(app.test_client()), figures)
+        client = Client(FlaskPoster(app.test_client()), Figures())
         caller = Caller(BASE_URL)
-        for number in range(20):
-            caller(client, number, None)
-        figures = client.figures = Figures()
-        counter = StatementCounter(engine)
-        server_before = server.seconds()
-        started = time.process_time()
-        for number in range(args.calls):
-            caller(client, number, None)
-        cpu = time.process_time() - started
-        server_after = server.seconds()
-        statements = counter.count
-        profiler = Profiler(interval=0.0005)
-        client.figures = Figures()
-        profiler.start()
-        for number in range(args.calls):
-            caller(client, number, None)
-        profiler.stop()
+        warm_up(client, caller)
+        run = measured(engine, server, client, caller, args.people)
+        profiler = profiled(client, caller, args.people)
     finally:
         engine.dispose()
         drop_schema(args.database, schema)
 
+    figures = run.figures
     every = figures.every()
     print(
-        f"Unprofiled: {args.calls} calls, {figures.requests} requests, {figures.errors} errors: "
-        f"{cpu / figures.requests * 1000:.2f} ms CPU and "
-        f"{statements / figures.requests:.1f} SQL statements per request "
+        f"Unprofiled: {args.people} calls, {figures.requests} requests, {figures.errors} errors: "
+        f"{run.cpu / figures.requests * 1000:.2f} ms CPU and "
+        f"{run.statements / figures.requests:.1f} SQL statements per request "
         f"(p50 {percentile(every, 0.5):.1f} ms, p95 {percentile(every, 0.95):.1f} ms)"
     )
-    if server_before is not None and server_after is not None:
-        used = (server_after - server_before) / figures.requests * 1000
-        print(f"  PostgreSQL backends: {used:.2f} ms CPU per request")
+    if run.server_cpu is not None:
+        per_request = run.server_cpu / figures.requests * 1000
+        print(f"  PostgreSQL backends: {per_request:.2f} ms CPU per request")
     for route, values in sorted(figures.latencies.items()):
         print(f"  {route:<20} n={len(values):<5} mean {sum(values) / len(values) * 1000:.2f} ms")
-    print(f"\nProfiled: {args.calls} more calls (pyinstrument adds its own overhead)")
-    flat = profiler.output_text(flat=True, time="percent_of_total")
-    print("\nTop functions by own time:\n" + "\n".join(flat.splitlines()[: args.lines]))
-    tree = profiler.output_text(time="percent_of_total", short_mode=False)
-    print("\nCall tree:\n" + "\n".join(tree.splitlines()[: args.lines * 2]))
+    print_profile(profiler, args.lines, f"{args.people} more calls")
 
 
 if __name__ == "__main__":

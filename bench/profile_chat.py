@@ -15,31 +15,32 @@ requests/s.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 from load_chat import SECRET, TOKEN, BenchBotApi, Chatter
 from loadkit import (
-    DEFAULT_DATABASE,
-    OPEN_HOURS,
     Client,
     Figures,
     drop_schema,
     percentile,
     prepare_database,
 )
-from profile_call import FlaskPoster, ServerCpu, StatementCounter
-from pyinstrument import Profiler
+from profile_call import (
+    FlaskPoster,
+    ServerCpu,
+    in_process,
+    measured,
+    print_profile,
+    profile_arguments,
+    profiled,
+    warm_up,
+)
 
 from app import create_app
-from settings import Settings
-from store.crypto import DataKeys
-from store.database import make_engine
 
 
 class CountingBotApi(BenchBotApi):
@@ -73,65 +74,43 @@ def fake_cost(api: BenchBotApi, calls: int = 400) -> float:
 
 def main() -> None:
     """Warm up, measure and profile ``--chats`` chats, print the figures and the profile."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chats", type=int, default=150, help="chats to profile")
-    parser.add_argument("--lines", type=int, default=45, help="lines of each listing")
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    args = parser.parse_args()
+    args = profile_arguments(__doc__.splitlines()[0], "chats", 150)
 
     app_url, schema = prepare_database(args.database)
     api = CountingBotApi(TOKEN)
     api.start()
-    defaults = Settings.from_env({"CARERS_LINE_NOW": OPEN_HOURS})
-    engine = make_engine(
-        app_url, keys=DataKeys(defaults.data_encryption_keys, defaults.phone_hash_key)
+    settings, engine = in_process(
+        app_url,
+        telegram_bot_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+        telegram_api_base_url=api.base_url,
     )
     server = ServerCpu(engine)
     try:
-        settings = replace(
-            defaults,
-            database_url=app_url,
-            telegram_bot_token=TOKEN,
-            telegram_webhook_secret=SECRET,
-            telegram_api_base_url=api.base_url,
-            log_level="WARNING",
-        )
         app = create_app(settings, engine=engine)
         client = Client(FlaskPoster(app.test_client()), Figures())
         chatter = Chatter(api)
-        for number in range(20):
-            chatter(client, number, None)
+        warm_up(client, chatter)
         per_call = fake_cost(api)
-        figures = client.figures = Figures()
         api.counted.clear()
-        counter = StatementCounter(engine)
-        server_before = server.seconds()
-        started = time.process_time()
-        for number in range(args.chats):
-            chatter(client, number, None)
-        cpu = time.process_time() - started
-        server_after = server.seconds()
-        statements, calls = counter.count, dict(api.counted)
-        profiler = Profiler(interval=0.0005)
-        client.figures = Figures()
-        profiler.start()
-        for number in range(args.chats):
-            chatter(client, number, None)
-        profiler.stop()
+        run = measured(engine, server, client, chatter, args.people)
+        calls = dict(api.counted)
+        profiler = profiled(client, chatter, args.people)
     finally:
         engine.dispose()
         api.stop()
         drop_schema(args.database, schema)
 
+    figures = run.figures
     updates = figures.requests
     every = figures.every()
     api_calls = sum(calls.values())
-    total = cpu / updates * 1000
+    total = run.cpu / updates * 1000
     fake = per_call * api_calls / updates * 1000
     print(
-        f"Unprofiled: {args.chats} chats, {updates} updates, {figures.errors} errors: "
+        f"Unprofiled: {args.people} chats, {updates} updates, {figures.errors} errors: "
         f"{total:.2f} ms CPU per update (fake Bot API included), "
-        f"{statements / updates:.1f} SQL statements, {api_calls / updates:.2f} Bot API calls "
+        f"{run.statements / updates:.1f} SQL statements, {api_calls / updates:.2f} Bot API calls "
         f"(p50 {percentile(every, 0.5):.1f} ms, p95 {percentile(every, 0.95):.1f} ms)"
     )
     print("  Bot API calls: " + ", ".join(f"{m} {n}" for m, n in sorted(calls.items())))
@@ -140,14 +119,9 @@ def main() -> None:
         f"so about {fake:.2f} ms per update of the above is the fake's: "
         f"the app's own is about {total - fake:.2f} ms"
     )
-    if server_before is not None and server_after is not None:
-        used = (server_after - server_before) / updates * 1000
-        print(f"  PostgreSQL backends: {used:.2f} ms CPU per update")
-    print(f"\nProfiled: {args.chats} more chats (pyinstrument adds its own overhead)")
-    flat = profiler.output_text(flat=True, time="percent_of_total")
-    print("\nTop functions by own time:\n" + "\n".join(flat.splitlines()[: args.lines]))
-    tree = profiler.output_text(time="percent_of_total", short_mode=False)
-    print("\nCall tree:\n" + "\n".join(tree.splitlines()[: args.lines * 2]))
+    if run.server_cpu is not None:
+        print(f"  PostgreSQL backends: {run.server_cpu / updates * 1000:.2f} ms CPU per update")
+    print_profile(profiler, args.lines, f"{args.people} more chats")
 
 
 if __name__ == "__main__":
