@@ -689,9 +689,8 @@ def blueprint(services: ConsoleServices) -> Blueprint:
             subject_id=form.subject_id.data if valid else None,
         )
         page_number = int(form.page.data or 1) if valid else 1
-        entries, total = services.audit.search(
-            query, (page_number - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE
-        )
+        page = services.audit.search(query, (page_number - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+        pages = max(1, -(-page.total // AUDIT_PAGE_SIZE)) if page.exact else None
         filters = {
             key: value
             for key, value in {
@@ -704,10 +703,13 @@ def blueprint(services: ConsoleServices) -> Blueprint:
         return render_template(
             "console/audit.html",
             form=form,
-            entries=entries,
-            total=total,
+            entries=page.entries,
+            total=page.total,
+            exact=page.exact,
             page_number=page_number,
-            pages=max(1, -(-total // AUDIT_PAGE_SIZE)),
+            pages=pages,
+            has_next=len(page.entries) == AUDIT_PAGE_SIZE
+            and (pages is None or page_number < pages),
             filters=filters,
         )
 

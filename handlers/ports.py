@@ -465,6 +465,15 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit trail and how many lines match (``exact`` False: at least that)."""
+
+    entries: list[AuditEntry]
+    total: int
+    exact: bool = True
+
+
+@dataclass(frozen=True)
 class AuditQuery:
     """Which audit lines to show; None means any."""
 
@@ -489,8 +498,8 @@ class AuditTrail(Protocol):
         """Add one line."""
         ...
 
-    def search(self, query: AuditQuery, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-        """Lines matching the query, newest first, and how many match in all."""
+    def search(self, query: AuditQuery, offset: int, limit: int) -> AuditPage:
+        """Lines matching the query, newest first, and how many match (counted up to a cap)."""
         ...
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import store.audit
+from handlers.ports import Actor
+from store.audit import add_audit
 from store.models import AuditEvent
 from tests.console.seeding import add_callback, rows
 
@@ -58,3 +61,24 @@ def test_every_change_leaves_a_line_with_who_what_and_when(db, clock, alice, sig
         (alice.id, "staff:alice", action, callback_id, clock.now())
         for action in ("claimed", "attempt_recorded", "completed")
     ]
+
+
+def test_a_long_trail_is_counted_up_to_a_cap_and_still_paged(
+    db, clock, sam, signed_in, monkeypatch
+):
+    monkeypatch.setattr(store.audit, "COUNT_CAP", 50)
+    with db.sessions.begin() as session:
+        for number in range(130):
+            add_audit(
+                session, Actor(None, "carer:voice"), "created", "callback", number, clock.now()
+            )
+    supervisor = signed_in(sam)
+
+    first = supervisor.page("/console/audit?subject_type=callback")
+    assert "More than 100 lines." in first  # counting stopped just past the page asked for
+    assert 'rel="next"' in first and "Page 1 of" not in first
+
+    second = supervisor.page("/console/audit?subject_type=callback&page=2")
+    assert "130 lines." in second  # near the end, the count is exact again
+    assert second.count("<tr>") == 30 + 1  # the last 30 lines and the header row
+    assert 'rel="next"' not in second
