@@ -103,6 +103,8 @@ class DialogService:
             try:
                 return self._step(key, event, delivery)
             except ConnectionLostError:
+                if delivery is None:  # without a delivery id a second try could write twice
+                    raise
                 log.warning("database connection lost: trying the step once more")
                 return self._step(key, event, delivery)
         except Exception:

@@ -18,6 +18,8 @@ from store.crypto import DataKeys, configure
 _IDLE_SINCE = "carers_line_idle_since"
 
 POOL_SIZE = 5
+"""Connections kept per process: gunicorn.conf.py's threads per worker, plus one for the
+clock's jobs or readiness checks."""
 IDLE_PING_SECONDS = 2.0
 """A pooled connection unused for longer than this is pinged before use (see ``make_engine``).
 
@@ -25,8 +27,6 @@ A ping on every checkout cost a round trip and about 0.3 to 0.6 ms of CPU per we
 (docs/performance.md). Busy connections skip it: if the database restarted under them, the
 first statement fails, the pool throws every old connection away, and the dialog tries the
 step once more on a fresh one (``handlers.ports.ConnectionLostError``)."""
-"""Connections kept per process: gunicorn.conf.py's threads per worker, plus one for the
-clock's jobs or readiness checks."""
 
 
 def make_engine(url: str, *, keys: DataKeys | None = None, **options: Any) -> Engine:

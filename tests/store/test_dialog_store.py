@@ -22,7 +22,7 @@ from handlers.commands import (
     SaveReferral,
 )
 from handlers.dialog import Chose, ConversationKey, Record, Said, SharedContact, Started
-from handlers.ports import StoredState
+from handlers.ports import ConnectionLostError, StoredState
 from handlers.profile import load_profile
 from handlers.service import DialogService
 from knowledge.base import load_knowledge
@@ -300,3 +300,43 @@ def test_a_retried_delivery_gets_the_same_replies_and_changes_nothing(db, clock)
     assert count(db, ConversationTurn) == len(first.replies) + 1
     menu = dialog.handle_delivery(KEY, Chose("callback"), "update-2")
     assert not menu.replayed and menu.replies != first.replies
+
+
+class LosesConnectionAfterCommit:
+    """Commits, then reports the connection lost (the answer to COMMIT never arrived)."""
+
+    def __init__(self, real: SqlStore) -> None:
+        self.real = real
+        self.losses = 1
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self.real.transaction() as tx:
+            yield tx
+        if self.losses:
+            self.losses -= 1
+            raise ConnectionLostError("injected: connection lost at commit")
+
+
+def started_lines(db) -> list[str]:
+    with db.sessions() as session:
+        lines = session.scalars(
+            select(ConversationTurn).where(ConversationTurn.direction == "in")
+        ).all()
+        return [line.node for line in lines]
+
+
+def test_a_lost_connection_is_tried_again_and_the_delivery_id_stops_a_second_write(db, clock):
+    dialog = service(db, clock, LosesConnectionAfterCommit(SqlStore(db.sessions)))
+    handled = dialog.handle_delivery(KEY, Started("chat"), "update-1")
+    assert handled.replayed and not handled.failed  # the second try found the first's commit
+    again = service(db, clock).handle_delivery(KEY, Started("chat"), "update-1")
+    assert handled.replies == again.replies
+    assert started_lines(db) == ["new"]
+
+
+def test_without_a_delivery_id_a_lost_connection_is_not_tried_again(db, clock):
+    dialog = service(db, clock, LosesConnectionAfterCommit(SqlStore(db.sessions)))
+    handled = dialog.handle_delivery(KEY, Started("chat"), None)
+    assert handled.failed  # the carer hears the fail-safe rather than risk a second write
+    assert started_lines(db) == ["new", "failed"]
