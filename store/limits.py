@@ -139,7 +139,7 @@ def count_use(
 
 
 def _active_blocks(
-    session: Session | Connection,
+    reader: Session | Connection,
     subjects: Sequence[Subject],
     now: datetime,
     limit: int | None = None,
@@ -157,7 +157,7 @@ def _active_blocks(
     query = select(BlockedContact.id).where(
         or_(*matches), BlockedContact.removed_at.is_(None), BlockedContact.expires_at > now
     )
-    return list(session.scalars(query.limit(limit) if limit else query))
+    return list(reader.scalars(query.limit(limit) if limit else query))
 
 
 class SqlSignInThrottle:
