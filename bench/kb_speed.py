@@ -1,9 +1,11 @@
 """Print knowledge-base load time and search latency (p50/p99), shipped and at 5,000 articles.
 
-Usage: .venv/bin/python bench/kb_speed.py [--articles 5000] [--rounds 3]
+Usage: .venv/bin/python bench/kb_speed.py [--articles 5000] [--rounds 3] [--tries 5]
 
 "First asking" runs each question once on a fresh index, so nothing is remembered (the spelling
-corrections the index keeps); "asked again" repeats the set, as a busy service would see.
+corrections the index keeps); "asked again" repeats the set, as a busy service would see;
+"fastest of N" takes each question's quickest first asking over N freshly loaded indexes, the
+search's own cost with a shared machine's hiccups left out (the target is judged on the first).
 
 The synthetic knowledge base is built from the real articles: each copy gets a new id and a
 word of its own added to every phrase, so the index grows realistically (same vocabulary mix,
@@ -16,6 +18,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,11 +53,29 @@ def measure(index: SearchIndex, questions: list[str], rounds: int) -> tuple[floa
     return statistics.median(samples), percentile(samples, 0.99)
 
 
+def fastest_of(load: Callable[[], SearchIndex], questions: list[str], tries: int) -> list[float]:
+    """Each question's fastest first asking, in ms, over ``tries`` freshly loaded indexes.
+
+    A single pass's p99 is the fifth-slowest question on a 422-question set, so one scheduler
+    hiccup on a shared machine moves it; the fastest of several tries shows the search's own
+    cost.
+    """
+    best = [float("inf")] * len(questions)
+    for _ in range(tries):
+        index = load()
+        for number, question in enumerate(questions):
+            started = time.perf_counter()
+            index.search(question)
+            best[number] = min(best[number], (time.perf_counter() - started) * 1000)
+    return best
+
+
 def main() -> None:
     """Load, build and time."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tries", type=int, default=5, help="fresh indexes for the fastest-of")
     args = parser.parse_args()
     values = load_profile(DEFAULT_PROFILE_PATH).placeholders()
     questions = [
@@ -72,6 +93,11 @@ def main() -> None:
     print(f"search, shipped, first asking:  p50 {p50:.2f} ms  p99 {p99:.2f} ms (target p99 < 2 ms)")
     p50, p99 = measure(kb.index, questions, args.rounds)
     print(f"search, shipped, asked again:   p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    best = fastest_of(lambda: load_knowledge(values).index, questions, args.tries)
+    print(
+        f"search, shipped, fastest of {args.tries} first askings per question:  "
+        f"p50 {statistics.median(best):.2f} ms  p99 {percentile(best, 0.99):.2f} ms"
+    )
 
     real = list(kb.articles.values())
     synthetic = []
