@@ -27,18 +27,17 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from loadkit import (
-    OPEN_HOURS,
     ROOT,
     Client,
     Pacer,
     Target,
     arguments,
-    base_environment,
     compare,
     drop_schema,
     due,
     free_port,
     prepare_database,
+    server_environment,
 )
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
@@ -136,15 +135,14 @@ def main() -> None:
     args = arguments(__doc__.splitlines()[0], "calls")
     app_url, schema = prepare_database(args.database)
     port = free_port()
-    env = base_environment() | {
-        "DATABASE_URL": app_url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "SECRET_KEY": "bench-secret-key-not-for-production",
-        "LOG_LEVEL": "WARNING",
-        "CARERS_LINE_NOW": OPEN_HOURS,
-    }
+    env = server_environment(
+        app_url,
+        {
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        },
+    )
     targets = (
         Target("carers-line", "app:create_app()"),
         Target("bare baseline", "bare_twiml:app", str(ROOT / "bench")),

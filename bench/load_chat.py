@@ -30,19 +30,18 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from loadkit import (
-    OPEN_HOURS,
     ROOT,
     Accept,
     Client,
     Pacer,
     Target,
     arguments,
-    base_environment,
     compare,
     drop_schema,
     due,
     free_port,
     prepare_database,
+    server_environment,
 )
 
 from bot.security import SECRET_HEADER
@@ -204,15 +203,14 @@ def main() -> None:
     app_url, schema = prepare_database(args.database)
     api = BenchBotApi(TOKEN)
     api.start()
-    env = base_environment() | {
-        "DATABASE_URL": app_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "SECRET_KEY": "bench-secret-key-not-for-production",
-        "LOG_LEVEL": "WARNING",
-        "CARERS_LINE_NOW": OPEN_HOURS,
-    }
+    env = server_environment(
+        app_url,
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+        },
+    )
     targets = (
         Target("carers-line", "app:create_app()"),
         Target("bare baseline", "bare_chat:app", str(ROOT / "bench")),

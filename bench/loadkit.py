@@ -365,6 +365,24 @@ def base_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
 
 
+def server_environment(app_url: str, channel: Mapping[str, str]) -> dict[str, str]:
+    """The app server's environment for a load, with ``channel``'s credentials on top.
+
+    This process's environment, the throw-away database, the clock fixed to ``OPEN_HOURS``, and
+    warnings only.
+    """
+    return (
+        base_environment()
+        | {
+            "DATABASE_URL": app_url,
+            "SECRET_KEY": "bench-secret-key-not-for-production",
+            "LOG_LEVEL": "WARNING",
+            "CARERS_LINE_NOW": OPEN_HOURS,
+        }
+        | dict(channel)
+    )
+
+
 @dataclass(frozen=True)
 class Target:
     """A gunicorn app to load: its name in the printout, its import string and path."""
