@@ -18,6 +18,7 @@ import yaml
 
 from handlers.limits import AbuseLimits
 from handlers.phones import dialable, textable
+from knowledge.text import SMALL_NUMBERS
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BANK_HOLIDAY_NATIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
@@ -25,19 +26,8 @@ SIGNPOST_KINDS = ("young_carers", "parent_carers", "paid_carers", "former_carers
 STAFF_ALERT_CHANNELS = ("sms", "telegram")
 _UK_PHONE = re.compile(r"^(\+44 ?|0)[0-9 ]{9,13}$")
 _COUNTRY_PREFIX = re.compile(r"\+[1-9][0-9]{0,3}")
-_NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-)
+SPELLED_OUT_UP_TO = 10
+"""Day counts up to ten are said as words ("two working days"), larger ones as digits."""
 
 
 class ProfileError(ValueError):
@@ -184,7 +174,7 @@ class ServiceProfile:
     def callback_promise(self) -> str:
         """The callback promise in words, e.g. "within two working days"."""
         days = self.sla.callback_working_days
-        word = _NUMBER_WORDS[days] if days < len(_NUMBER_WORDS) else str(days)
+        word = SMALL_NUMBERS[days] if days <= SPELLED_OUT_UP_TO else str(days)
         return f"within {word} working day{'s' if days != 1 else ''}"
 
     def placeholders(self) -> dict[str, str]:

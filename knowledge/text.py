@@ -66,7 +66,7 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
 
 
 LANGUAGE = load_language()
-_SMALL_NUMBERS = [
+SMALL_NUMBERS = (
     "zero",
     "one",
     "two",
@@ -87,8 +87,9 @@ _SMALL_NUMBERS = [
     "seventeen",
     "eighteen",
     "nineteen",
-]
-_NUMBERS = {word: number for number, word in enumerate(_SMALL_NUMBERS) if number >= 2}
+)
+"""Number words from zero to nineteen, each at its own index."""
+_NUMBERS = {word: number for number, word in enumerate(SMALL_NUMBERS) if number >= 2}
 _UNITS = {word: number for word, number in _NUMBERS.items() if number < 10}
 _TENS = {
     word: 10 * number
