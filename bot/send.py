@@ -3,7 +3,7 @@
 ``TelegramSender`` is synchronous for its callers (Flask views, the clock, the CLI). Each call is
 one of python-telegram-bot's ``Bot`` coroutines, given ``BlockingRequest``: PTB's own request
 interface (``telegram.request.BaseRequest``: its parameter encoding, and its mapping of Bot API
-answers to ``TelegramError``s) over a kept-alive synchronous ``httpx.Client``. Nothing in such a
+answers to ``TelegramError``s) over a kept-alive synchronous ``urllib3`` pool. Nothing in such a
 call waits on an event loop, so ``run_here`` runs it to the end on the calling thread: no loop
 thread to hand it to, and no asyncio HTTP stack (PTB's ``HTTPXRequest`` on a loop thread cost
 about three times the CPU per message: docs/performance.md). One ``Bot`` and one client per
@@ -20,15 +20,19 @@ instead of raising: network faults, 5xx and 429 are ``retry`` (with Telegram's `
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-import httpx
+import certifi
+import urllib3
 from telegram import Bot, BotCommand, Update
 from telegram.error import (
     BadRequest,
@@ -91,11 +95,13 @@ class TelegramChats(Protocol):
 
 
 class BlockingRequest(BaseRequest):
-    """python-telegram-bot's request interface over a kept-alive, synchronous ``httpx.Client``.
+    """python-telegram-bot's request interface over a kept-alive, synchronous ``urllib3`` pool.
 
     ``do_request`` is a coroutine only because PTB's interface is: it blocks the calling thread
-    for the HTTP exchange and never waits on an event loop (see ``run_here``). Thread-safe: the
-    client's pool is shared by every thread of the process, and made again after a fork.
+    for the HTTP exchange and never waits on an event loop (see ``run_here``). Parameters go as
+    one JSON body (multipart only when a file is sent). Thread-safe: the pool is shared by every
+    thread of the process, and made again after a fork. A proxy set in the environment
+    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) is honoured.
     """
 
     def __init__(
@@ -103,31 +109,31 @@ class BlockingRequest(BaseRequest):
         connection_pool_size: int = 8,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
-        write_timeout: float = 10.0,
         pool_timeout: float = 1.0,
     ) -> None:
         self._pool_size = connection_pool_size
-        self._timeout = httpx.Timeout(
-            connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
-        )
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._pool_timeout = pool_timeout
         self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._client_pid: int | None = None
+        self._pools: dict[str, urllib3.PoolManager] = {}
+        self._pools_pid: int | None = None
 
     @property
     def read_timeout(self) -> float | None:
         """PTB adds a long poll's own wait to this."""
-        return self._timeout.read
+        return self._read_timeout
 
     async def initialize(self) -> None:
-        """Nothing to open in advance: the client is made on first use in each process."""
+        """Nothing to open in advance: connections are made on first use in each process."""
 
     async def shutdown(self) -> None:
         """Close this process's connections."""
         with self._lock:
-            if self._client is not None and self._client_pid == os.getpid():
-                self._client.close()
-            self._client = None
+            if self._pools_pid == os.getpid():
+                for pool in self._pools.values():
+                    pool.clear()
+            self._pools = {}
 
     async def do_request(
         self,
@@ -139,39 +145,60 @@ class BlockingRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        """One HTTP exchange, with PTB's parameters (form fields, or multipart for files)."""
-        default = self._timeout
-        timeout = httpx.Timeout(
-            connect=_given(connect_timeout, default.connect),
-            read=_given(read_timeout, default.read),
-            write=_given(write_timeout, default.write),
-            pool=_given(pool_timeout, default.pool),
+        """One HTTP exchange with PTB's parameters (a write is bounded by the read time-out)."""
+        timeout = urllib3.Timeout(
+            connect=_given(connect_timeout, self._connect_timeout),
+            read=_given(read_timeout, self._read_timeout),
         )
+        headers = {"User-Agent": self.USER_AGENT}
+        fields: dict[str, Any] | None = None
+        body: bytes | None = None
+        if request_data is not None and request_data.multipart_data:
+            fields = {**request_data.json_parameters, **request_data.multipart_data}
+        elif request_data is not None:
+            body = json.dumps(request_data.parameters).encode()
+            headers["Content-Type"] = "application/json"
         try:
-            answer = self._current_client().request(
+            answer = self._pool_for(url).request(
                 method,
                 url,
-                headers={"User-Agent": self.USER_AGENT},
-                data=request_data.json_parameters if request_data else None,
-                files=request_data.multipart_data if request_data else None,
+                body=body,
+                fields=fields,
+                headers=headers,
                 timeout=timeout,
+                retries=False,
+                pool_timeout=_given(pool_timeout, self._pool_timeout),
             )
-        except httpx.TimeoutException as error:
+        except urllib3.exceptions.TimeoutError as error:
             raise TimedOut from error
-        except httpx.HTTPError as error:
-            raise NetworkError(f"httpx.{type(error).__name__}: {error}") from error
-        return answer.status_code, answer.content
+        except urllib3.exceptions.HTTPError as error:
+            raise NetworkError(f"urllib3.{type(error).__name__}: {error}") from error
+        return answer.status, answer.data
 
-    def _current_client(self) -> httpx.Client:
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The pool for ``url`` in this process: through the environment's proxy for it, if any."""
         pid = os.getpid()
+        parts = urllib.parse.urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
-            if self._client is None or self._client_pid != pid:
-                limits = httpx.Limits(
-                    max_connections=self._pool_size, max_keepalive_connections=self._pool_size
-                )
-                self._client = httpx.Client(limits=limits, timeout=self._timeout)
-                self._client_pid = pid
-            return self._client
+            if self._pools_pid != pid:
+                self._pools, self._pools_pid = {}, pid
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = self._new_pool(parts.scheme, parts.hostname or "")
+            return pool
+
+    def _new_pool(self, scheme: str, host: str) -> urllib3.PoolManager:
+        settings: dict[str, Any] = {
+            "maxsize": self._pool_size,
+            "block": True,
+            "ca_certs": certifi.where(),
+        }
+        proxies = urllib.request.getproxies()
+        proxy = proxies.get(scheme) or proxies.get("all")
+        if proxy and not urllib.request.proxy_bypass(host):
+            return urllib3.ProxyManager(proxy, **settings)
+        return urllib3.PoolManager(**settings)
 
 
 class PayloadBot(Bot):
@@ -393,8 +420,8 @@ class TelegramSender:
 
 
 def quiet_library_logs() -> None:
-    """Keep library logs to warnings: httpx logs URLs (with the token), the Bot message text."""
-    for name in ("httpx", "httpcore", "telegram"):
+    """Keep library logs to warnings: urllib3 logs URLs (with the token), the Bot message text."""
+    for name in ("urllib3", "telegram"):
         library = logging.getLogger(name)
         library.setLevel(max(library.getEffectiveLevel(), logging.WARNING))
 

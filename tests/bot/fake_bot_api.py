@@ -4,7 +4,8 @@ It answers ``/bot<token>/<method>`` like Telegram (form-encoded or JSON bodies; 
 JSON-encoded, as python-telegram-bot sends them), records every call in order, and can be told
 to fail the next calls of a method (500, 429 with ``retry_after``, 403...) or to hold the next
 call until the test releases it (to keep one web worker busy). ``getUpdates`` hands out queued
-updates with Telegram's offset rule.
+updates with Telegram's offset rule. Asked as an HTTP proxy (an absolute URL in the request
+line), it answers as the Bot API and notes the host asked for.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class FakeBotApi:
         self.updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
+        self.proxied_for: list[str] = []
         self._lock = threading.Lock()
         self._next_message_id = 5000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -169,6 +171,10 @@ class FakeBotApi:
 
             def _serve(self) -> None:
                 path = self.path.split("?", 1)[0]
+                if "://" in path:  # asked as a proxy: the absolute URL of another host
+                    host, path = path.split("://", 1)[1].split("/", 1)
+                    api.proxied_for.append(host)
+                    path = f"/{path}"
                 prefix = f"/bot{api.token}/"
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""

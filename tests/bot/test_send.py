@@ -264,6 +264,24 @@ def test_the_blocking_client_speaks_http_to_the_bot_api(
     assert TOKEN not in (result.error or "")
 
 
+def test_the_environments_proxy_carries_bot_api_calls(fake_api, fixed, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", fake_api.base_url.removesuffix("/bot"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sender = TelegramSender(TOKEN, "http://api.telegram.invalid/bot", fixed)
+    assert sender.send_now(CHAT, message("via the proxy")).status == "sent"
+    assert fake_api.proxied_for == ["api.telegram.invalid"]
+    assert [call.text for call in fake_api.of("sendMessage")] == ["via the proxy"]
+
+
+def test_a_host_in_no_proxy_is_reached_directly(fake_api, fixed, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    sender = _real_sender(fake_api, fixed)
+    assert sender.send_now(CHAT, message("straight there")).status == "sent"
+    assert fake_api.proxied_for == []
+
+
 def test_a_bot_api_that_does_not_answer_in_time_or_at_all_is_a_retry(fake_api, fixed):
     sender = _real_sender(fake_api, fixed, read_timeout=0.2)
     hold = fake_api.hold_next("sendMessage")
