@@ -17,20 +17,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
-
 from handlers.dialog import Ask, Menu, Reply, ShowArticle
 
 MAX_MESSAGE_CHARACTERS = 4096
 PARSE_MODE = "HTML"
 SKIP_OPTION = "skip"
 Payload = dict[str, Any]
+REMOVE_KEYBOARD: Payload = {"remove_keyboard": True}
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _BULLET = re.compile(r"^[-*+]\s+(.*)$")
@@ -62,9 +55,9 @@ def render(
     if keyboard_showing and not asks_for_phone(replies):
         plain = next((message for message in messages if "reply_markup" not in message), None)
         if plain is not None:
-            plain["reply_markup"] = ReplyKeyboardRemove().to_dict()
+            plain["reply_markup"] = dict(REMOVE_KEYBOARD)
         else:
-            messages.insert(0, text_message(words.text("chat_noted"), ReplyKeyboardRemove()))
+            messages.insert(0, text_message(words.text("chat_noted"), dict(REMOVE_KEYBOARD)))
     return messages
 
 
@@ -73,7 +66,7 @@ def asks_for_phone(replies: Sequence[Reply]) -> bool:
     return any(isinstance(reply, Ask) and reply.expect == "phone" for reply in replies)
 
 
-def text_message(text: str, markup: Any = None) -> Payload:
+def text_message(text: str, markup: Payload | None = None) -> Payload:
     """One message of the core's or the adapter's own words, escaped, line breaks kept."""
     return html_message(format_text(text), markup)
 
@@ -88,21 +81,25 @@ def format_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def html_message(text: str, markup: Any = None) -> Payload:
+def html_message(text: str, markup: Payload | None = None) -> Payload:
     """One message whose HTML is already built and escaped."""
     message: Payload = {"text": text, "parse_mode": PARSE_MODE}
     if markup is not None:
-        message["reply_markup"] = markup.to_dict()
+        message["reply_markup"] = markup
     return message
 
 
-def share_number_keyboard(words: Words) -> ReplyKeyboardMarkup:
+def share_number_keyboard(words: Words) -> Payload:
     """A one-button keyboard that sends the carer's own number, then hides itself."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(words.text("chat_share_number"), request_contact=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    button = {"text": words.text("chat_share_number"), "request_contact": True}
+    return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}
+
+
+def inline_buttons(buttons: Iterable[tuple[str, str]]) -> Payload:
+    """Inline buttons (label, callback data), one per row: the Bot API's ``reply_markup``."""
+    return {
+        "inline_keyboard": [[{"text": label, "callback_data": data}] for label, data in buttons]
+    }
 
 
 def escape(text: str) -> str:
@@ -113,23 +110,17 @@ def escape(text: str) -> str:
 def _messages(reply: Reply, words: Words) -> list[Payload]:
     if isinstance(reply, ShowArticle):
         return [html_message(chunk) for chunk in article_chunks(reply)]
-    markup: Any = None
+    markup: Payload | None = None
     if isinstance(reply, Menu):
-        markup = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(option.label, callback_data=option.id)]
-                for option in reply.options
-            ]
-        )
+        markup = inline_buttons((option.label, option.id) for option in reply.options)
     elif isinstance(reply, Ask) and reply.expect == "phone":
         markup = share_number_keyboard(words)
     elif isinstance(reply, Ask) and reply.skippable:
-        skip = InlineKeyboardButton(words.text("option_skip"), callback_data=SKIP_OPTION)
-        markup = InlineKeyboardMarkup([[skip]])
+        markup = inline_buttons([(words.text("option_skip"), SKIP_OPTION)])
     return _long_text(reply.text, markup)
 
 
-def _long_text(text: str, markup: Any) -> list[Payload]:
+def _long_text(text: str, markup: Payload | None) -> list[Payload]:
     """Words over the limit go in several messages, split between paragraphs; buttons last."""
     html_text = format_text(text)
     if _length(html_text) <= MAX_MESSAGE_CHARACTERS:
