@@ -59,6 +59,7 @@ from store.models import (
     Referral,
     UnansweredQuestion,
     Voicemail,
+    caller_hash,
 )
 from store.outbox import add_to_outbox
 
@@ -195,8 +196,8 @@ class SqlTransaction:
             "node": state.node,
             "attempts": state.attempts,
             "answers": state.data,
-            # The model's ``answers`` validator derives the caller's keyed hash (L12).
-            "caller_hash": Conversation(answers=state.data).caller_hash,
+            # As the model's ``answers`` validator does: the caller's keyed hash (L12).
+            "caller_hash": caller_hash(state.data),
             "updated_at": now,
         }
         if state.node != "ended":

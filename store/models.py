@@ -114,9 +114,14 @@ class Conversation(Base):
     @validates("answers")
     def _hash_caller(self, _key: str, answers: dict[str, Any]) -> dict[str, Any]:
         """The caller ID the conversation holds, as a keyed hash for subject access (L12)."""
-        caller = answers.get("caller") if isinstance(answers, dict) else None
-        self.caller_hash = phone_hash(caller) if isinstance(caller, str) else None
+        self.caller_hash = caller_hash(answers)
         return answers
+
+
+def caller_hash(answers: object) -> str | None:
+    """The keyed hash of the caller ID a conversation's answers hold (L12), if any."""
+    caller = answers.get("caller") if isinstance(answers, dict) else None
+    return phone_hash(caller) if isinstance(caller, str) else None
 
 
 class ConversationTurn(Base):
