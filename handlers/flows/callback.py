@@ -61,11 +61,12 @@ class Window(MenuNode):
 
     def enter(self, turn: Turn) -> None:
         """Offer free windows; with none free, go straight on with "any time"."""
-        if not self.choices(turn)[:-1]:
+        choices = self.choices(turn)  # looks up the booked windows: once per turn
+        if not choices[:-1]:
             turn.answers.pop("window", None)
             turn.goto("callback.confirm", remember=False)
             return
-        super().enter(turn)
+        turn.menu(self.prompt, choices)
 
     def choices(self, turn: Turn) -> Sequence[Choice]:
         """The earliest free windows, then "any time"."""
