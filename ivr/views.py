@@ -31,6 +31,7 @@ twice. Texts use the ``MessageSid``. The URL also carries how many silent turns 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -183,8 +184,10 @@ class PhoneRoutes:
         The signature covers the raw values, so this comes after it. A NUL cannot be stored in
         PostgreSQL and most control characters cannot go back in TwiML (found by tests/fuzz).
         """
-        request.form = _printable(request.form)
-        request.args = _printable(request.args)
+        if _unclean(request.form):
+            request.form = _printable(request.form)
+        if _unclean(request.args):
+            request.args = _printable(request.args)
 
     def _never_fails(self, view: View, fallback: View) -> View:
         @wraps(view)
@@ -454,6 +457,12 @@ def _wording_version(prompt: Prompt) -> str:
     """The consent wording version, as the core writes it: "<key>:<hash of the words>"."""
     digest = hashlib.sha256(f"{prompt.chat}\n{prompt.voice}".encode()).hexdigest()[:8]
     return f"{prompt.key}:{digest}"
+
+
+def _unclean(values: MultiDict[str, str]) -> bool:
+    """True when any name or value holds a character ``printable`` takes out (seldom)."""
+    every = "".join(itertools.chain.from_iterable(values.items(multi=True)))
+    return printable(every) != every
 
 
 def _printable(values: MultiDict[str, str]) -> ImmutableMultiDict[str, str]:
