@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.commands import CountBlockedContact, CountUse, RefuseUse
@@ -52,7 +52,7 @@ class LimitLookups:
 
     def blocked(self, subjects: Sequence[Subject], now: datetime) -> bool:
         """True when an unexpired block names any of these subjects."""
-        return bool(_active_blocks(self._connection, subjects, now, limit=1))
+        return bool(_active_blocks(self._connection, subjects, now, first_only=True))
 
     def request_on_file(self, subjects: Sequence[Subject], since: datetime) -> RequestOnFile | None:
         """The latest open callback counted for these subjects since ``since``."""
@@ -138,26 +138,29 @@ def count_use(
     session.add(UsageEvent(action=action, subject=stored, reference=reference, at=at))
 
 
+# Built once: the block look-up runs as each conversation starts.
+ACTIVE_BLOCKS = select(BlockedContact.id).where(
+    tuple_(BlockedContact.kind, BlockedContact.match_key).in_(bindparam("pairs", expanding=True)),
+    BlockedContact.removed_at.is_(None),
+    BlockedContact.expires_at > bindparam("now"),
+)
+ANY_ACTIVE_BLOCK = ACTIVE_BLOCKS.limit(1)
+
+
 def _active_blocks(
     reader: Session | Connection,
     subjects: Sequence[Subject],
     now: datetime,
-    limit: int | None = None,
+    *,
+    first_only: bool = False,
 ) -> list[int]:
-    matches = [
-        and_(
-            BlockedContact.kind == subject.kind,
-            BlockedContact.match_key == subject_hash(subject),
-        )
-        for subject in subjects
-        if subject.kind in BLOCK_KINDS
+    pairs = [
+        (subject.kind, subject_hash(subject)) for subject in subjects if subject.kind in BLOCK_KINDS
     ]
-    if not matches:
+    if not pairs:
         return []
-    query = select(BlockedContact.id).where(
-        or_(*matches), BlockedContact.removed_at.is_(None), BlockedContact.expires_at > now
-    )
-    return list(reader.scalars(query.limit(limit) if limit else query))
+    query = ANY_ACTIVE_BLOCK if first_only else ACTIVE_BLOCKS
+    return list(reader.scalars(query, {"pairs": pairs, "now": now}))
 
 
 class SqlSignInThrottle:
