@@ -79,15 +79,7 @@ class SqlLookups(LimitLookups):
 
     def booked_callbacks(self, start: datetime, end: datetime) -> dict[datetime, int]:
         """Open callbacks per preferred-window start."""
-        rows = self._connection.execute(
-            select(Callback.window_start, func.count())
-            .where(
-                Callback.status == "open",
-                Callback.window_start >= start,
-                Callback.window_start < end,
-            )
-            .group_by(Callback.window_start)
-        )
+        rows = self._connection.execute(BOOKED_WINDOWS, {"start": start, "end": end})
         return {when: count for when, count in rows if when is not None}
 
     def card(self, number: str) -> CardOnFile | None:
@@ -540,6 +532,15 @@ def _delivery_key(key: ConversationKey, delivery: str) -> str:
 # its cache key costs more CPU than running it (bench/profile_call.py).
 KEPT_REPLY = select(PROCESSED.c.response).where(
     PROCESSED.c.source == bindparam("channel"), PROCESSED.c.key == bindparam("key")
+)
+BOOKED_WINDOWS = (
+    select(Callback.window_start, func.count())
+    .where(
+        Callback.status == "open",
+        Callback.window_start >= bindparam("start"),
+        Callback.window_start < bindparam("end"),
+    )
+    .group_by(Callback.window_start)
 )
 READ_STATE = (
     select(
