@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -31,17 +31,35 @@ class Language:
     regional_phrases: dict[str, str]
     spellings: dict[str, str]
     compounds: tuple[tuple[str, str], ...] = ()
+    _words: dict[str, str] = field(init=False, repr=False, compare=False)
+    _phrases: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """One table for ``word``, and the phrase lists as padded replacements, built once."""
+        words: dict[str, str] = {}
+        # Lowest precedence first: a word before a possessive s, then the word itself; a
+        # regional word over a spelling.
+        for table in (self.spellings, self.regional_words):
+            words.update({f"{word}s": mapped for word, mapped in table.items()})
+        for table in (self.spellings, self.regional_words):
+            words.update(table)
+        phrases = [
+            (f" {phrase} ", f" {mapped} ") for phrase, mapped in self.regional_phrases.items()
+        ]
+        phrases += [(f" {phrase} ", " ") for phrase in self.filler_phrases]
+        object.__setattr__(self, "_words", words)
+        object.__setattr__(self, "_phrases", tuple(phrases))
 
     def word(self, word: str) -> str:
         """The articles' word for a regional word or a misspelling, also before a possessive s."""
-        for table in (self.regional_words, self.spellings):
-            if word in table:
-                return table[word]
-        if word.endswith("s"):
-            for table in (self.regional_words, self.spellings):
-                if word[:-1] in table:
-                    return table[word[:-1]]
-        return word
+        return self._words.get(word, word)
+
+    def fold_phrases(self, padded: str) -> str:
+        """Space-padded text with regional phrases mapped, then filler phrases dropped."""
+        for phrase, replacement in self._phrases:
+            if phrase in padded:
+                padded = padded.replace(phrase, replacement)
+        return padded
 
 
 LANGUAGE_FILE = Path(__file__).resolve().parent / "language.yaml"
@@ -120,12 +138,9 @@ def canonical(text: str) -> str:
 
 def canonical_normalised(normalised: str) -> str:
     """``canonical`` of text that ``normalise`` has already folded."""
-    padded = f" {normalised} "
-    for phrase, replacement in LANGUAGE.regional_phrases.items():
-        padded = padded.replace(f" {phrase} ", f" {replacement} ")
-    for phrase in LANGUAGE.filler_phrases:
-        padded = padded.replace(f" {phrase} ", " ")
-    words = [LANGUAGE.word(word) for word in padded.split() if word not in LANGUAGE.fillers]
+    padded = LANGUAGE.fold_phrases(f" {normalised} ")
+    fillers, word = LANGUAGE.fillers, LANGUAGE.word
+    words = [word(each) for each in padded.split() if each not in fillers]
     return " ".join(_digits(" ".join(words).split()))
 
 
