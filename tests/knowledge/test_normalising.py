@@ -67,6 +67,13 @@ def test_a_set_phrase_adds_a_term_of_its_own_each_time_it_is_used():
     assert "carersassessment" in content_terms(canonical("an assessment as a carer"))
 
 
+def test_whose_needs_adds_a_term_for_the_carer_or_the_person_cared_for():
+    assert "forself" in content_terms(canonical("is there any help for me"))
+    assert "forself" in content_terms(canonical("what about my own health"))
+    assert "forothers" in content_terms(canonical("is there any help for her"))
+    assert not {"forself", "forothers"} & set(content_terms(canonical("can i get a break")))
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
