@@ -23,7 +23,8 @@ How a question is answered:
    of them scores at least as well as the best article, or the best article scores too low, or
    most of the question's weight is in words the knowledge base never uses, the answer is
    ``out_of_scope``: say so and offer a person, never guess. When the best articles from
-   different topics score too close, ``clarify`` offers 2-3 choices.
+   different topics score too close, ``clarify`` offers 2-3 choices (a third topic when it is
+   within twice that closeness of the best).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ LONG_QUESTION_TERMS = 12
 _SENTENCE_END = re.compile(r"[.?!]+\s")
 MIN_COVERAGE = 0.45
 CLARIFY_GAP = 0.032
+CLARIFY_THIRD_GAP = 2 * CLARIFY_GAP
 CLARIFY_CEILING = 0.561
 AGREEING_ARTICLES = 3
 SHORTLIST = 10
@@ -63,6 +65,7 @@ WEIGHT_BODY = 0.25
 WEIGHT_FUZZY = 0.3
 WEIGHT_COVERAGE = 0.105
 FUZZY_WORDS = 40
+FUZZY_BY_LENGTH_WORDS = 28
 BODY_SHARE = 0.3
 CRISIS_TOPIC = "crisis-urgent-help"
 _TOTAL_WEIGHT = WEIGHT_PHRASES + WEIGHT_BODY + WEIGHT_FUZZY + WEIGHT_COVERAGE
@@ -181,8 +184,9 @@ class SearchIndex:
             written
             | {word for phrases in self._phrases for text in phrases for word in text.split()}
         )
+        self._phrase_words = [[_Words(phrase) for phrase in phrases] for phrases in self._phrases]
         self._phrase_word_sets = [
-            [frozenset(phrase.split()) for phrase in phrases] for phrases in self._phrases
+            [phrase.words for phrase in words] for words in self._phrase_words
         ]
         self._known_terms = frozenset(self._by_phrase.idf) | frozenset(self._by_body.idf)
         self._max_idf = max(self._by_body.idf.values(), default=1.0)
@@ -226,23 +230,22 @@ class SearchIndex:
 
         The fuzzy match is the slow part, so the shortlist is scored without it first and then
         completed best first; it stops when the rest could not reach the top three articles or
-        come within ``CLARIFY_GAP`` of the best even with a perfect fuzzy match (so the answer,
-        the top three and any choices are exactly what scoring every shortlisted article gives).
+        come within ``CLARIFY_THIRD_GAP`` of the best even with a perfect fuzzy match (so the
+        answer, the top three and any choices are exactly what scoring the whole shortlist gives).
         ``every`` scores the whole shortlist: an urgent answer lists crisis articles from
         anywhere in it. The fuzzy match reads the question's last ``FUZZY_WORDS`` words: the
         end of a long question is where it is usually asked, and comparing fewer words is faster.
         """
         partial = self._scores_without_fuzzy(terms)
-        text = " ".join(text.split()[-FUZZY_WORDS:])
-        words = frozenset(text.split())
+        words = _Words(" ".join(text.split()[-FUZZY_WORDS:]))
         scores: dict[int, float] = {}
         best_articles: list[float] = []
         for index in sorted(partial, key=lambda i: -partial[i]):
             if not every and len(best_articles) >= AGREEING_ARTICLES:
                 reachable = (partial[index] + WEIGHT_FUZZY) / _TOTAL_WEIGHT
-                if reachable < min(best_articles[-1], best_articles[0] - CLARIFY_GAP):
+                if reachable < min(best_articles[-1], best_articles[0] - CLARIFY_THIRD_GAP):
                     break
-            fuzzy = WEIGHT_FUZZY * self._phrase_similarity(text, words, index)
+            fuzzy = WEIGHT_FUZZY * self._phrase_similarity(words, index)
             scores[index] = (partial[index] + fuzzy) / _TOTAL_WEIGHT
             if index < len(self.articles):
                 best_articles = heapq.nlargest(AGREEING_ARTICLES, [*best_articles, scores[index]])
@@ -290,16 +293,22 @@ class SearchIndex:
             )
         return partial
 
-    def _phrase_similarity(self, text: str, words: frozenset[str], index: int) -> float:
+    def _phrase_similarity(self, question: _Words, index: int) -> float:
         """Best similarity (0..1) of the question to one of an article's phrases.
 
         ``token_set_ratio`` is 100 whenever one side's words are all in the other's, so a phrase
-        wholly inside the question settles it without the slower comparison.
+        wholly inside the question settles it without the slower comparison. A question of
+        ``FUZZY_BY_LENGTH_WORDS`` distinct words or more is much longer than any phrase, and
+        most of the figure follows from the words' lengths (``_token_set_similarity``: the same
+        figure, up to twice as fast there, slower for shorter questions).
         """
+        words = question.words
+        if len(words) >= FUZZY_BY_LENGTH_WORDS:
+            return _token_set_similarity(question, self._phrase_words[index])
         if any(phrase and phrase <= words for phrase in self._phrase_word_sets[index]):
             return 1.0
         match = process.extractOne(
-            text, self._phrases[index], scorer=fuzz.token_set_ratio, processor=None
+            question.text, self._phrases[index], scorer=fuzz.token_set_ratio, processor=None
         )
         return match[1] / 100.0 if match else 0.0
 
@@ -316,7 +325,9 @@ class SearchIndex:
         """2-3 topics to choose from when the best ones score too close to tell apart.
 
         Several articles of the top topic ranked above every other topic agree with each
-        other, so that topic is clear enough to answer.
+        other, so that topic is clear enough to answer. Once two topics are too close to tell
+        apart, a third is offered too when it is within ``CLARIFY_THIRD_GAP`` of the best: the
+        carer is asking anyway, and one more choice often holds the answer.
         """
         top = ranked[0]
         agreeing = next((n for n, hit in enumerate(ranked) if hit.topic != top.topic), len(ranked))
@@ -324,7 +335,7 @@ class SearchIndex:
             return ()
         choices = [top]
         for hit in ranked[1:]:
-            if top.score - hit.score > CLARIFY_GAP:
+            if top.score - hit.score > (CLARIFY_GAP if len(choices) < 2 else CLARIFY_THIRD_GAP):
                 break
             if all(hit.topic != chosen.topic for chosen in choices):
                 choices.append(hit)
@@ -338,6 +349,50 @@ class SearchIndex:
             for article in self.articles
             if article.topic == CRISIS_TOPIC
         ]
+
+
+class _Words:
+    """A text, its distinct words, and the length of them joined by spaces, plus one."""
+
+    __slots__ = ("size", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = frozenset(text.split())
+        self.size = sum(map(len, self.words)) + len(self.words)
+
+
+def _token_set_similarity(question: _Words, phrases: Sequence[_Words]) -> float:
+    """The best rapidfuzz ``token_set_ratio`` (0..1) of a long question to one of the phrases.
+
+    The same figure as ``process.extractOne(..., scorer=fuzz.token_set_ratio)`` with less work.
+    ``token_set_ratio`` is the best of three ratios. Two compare the shared words with either
+    side and follow from the words' lengths alone, so they are worked out here for every phrase.
+    The third compares the words that differ, and the edit distance between them is at least
+    the difference in length: only a phrase whose length leaves it a chance to beat the best so
+    far is compared in full. A phrase wholly inside the question, or the question inside a
+    phrase, scores 1.
+    """
+    words, size = question.words, question.size
+    if not words:
+        return 0.0
+    best = 0.0
+    for phrase in phrases:
+        shared = words & phrase.words
+        if shared:
+            if len(shared) == len(phrase.words) or len(shared) == len(words):
+                return 1.0
+            common = sum(map(len, shared)) + len(shared)
+            shorter = min(size, phrase.size)
+            best = max(best, 100 - 100 * (shorter - common) / (common + shorter - 2))
+    for phrase in phrases:
+        total = size + phrase.size - 2
+        if phrase.words and 100 - 100 * abs(size - phrase.size) / total > best:
+            ratio = fuzz.token_set_ratio(
+                question.text, phrase.text, processor=None, score_cutoff=best
+            )
+            best = max(best, ratio)
+    return best / 100
 
 
 def _fold(text: str, speller: Speller) -> str:

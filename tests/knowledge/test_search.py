@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from knowledge.search import CLARIFY_GAP, CLARIFY_THIRD_GAP
 from knowledge.terms import content_terms
 from knowledge.text import canonical
 
@@ -155,6 +156,9 @@ def test_clarify_offers_two_or_three_different_topics(kb):
         topics = [hit.topic for hit in answer.choices]
         assert 2 <= len(topics) <= 3 and len(set(topics)) == len(topics)
         assert answer.best is None
+        first, second, *third = (hit.score for hit in answer.choices)
+        assert first - second <= CLARIFY_GAP + 1e-4
+        assert all(first - score <= CLARIFY_THIRD_GAP + 1e-4 for score in third)
 
 
 def test_ask_json_prints_one_object(kb):
