@@ -21,13 +21,18 @@ same flows run whatever the time of day.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import http.client
 import itertools
 import json
+import multiprocessing
 import threading
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from loadkit import (
     ROOT,
@@ -52,6 +57,7 @@ PAYLOADS = ROOT / "tests" / "payloads" / "telegram"
 TOKEN = "123456789:BENCH-token-not-real"
 SECRET = "bench-Webhook_secret_0123456789"
 WEBHOOK = "/telegram/webhook"
+MENU_METHOD = "benchMenu"
 
 # Each route: what the carer does after /start ("press:" a button, or "type:" words).
 ROUTES: tuple[tuple[str, ...], ...] = (
@@ -92,7 +98,13 @@ class BenchBotApi(FakeBotApi):
         return handler
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Answer as the fake does; remember a message that carries buttons."""
+        """Answer as the fake does; remember a message that carries buttons.
+
+        ``benchMenu`` (not a Bot API method) answers the load generator's question from another
+        process: the last message with buttons sent to ``chat_id``.
+        """
+        if method == MENU_METHOD:
+            return 200, {"ok": True, "result": self.menu(int(params["chat_id"]))}
         status, body = super().answer(method, params)
         self.calls.clear()
         markup = params.get("reply_markup")
@@ -107,6 +119,61 @@ class BenchBotApi(FakeBotApi):
             return self.menus.get(chat_id)
 
 
+class Menus(Protocol):
+    """Where the load generator finds the menu the bot last sent a chat."""
+
+    def menu(self, chat_id: int) -> dict[str, Any] | None:
+        """The last message with buttons the bot sent this chat."""
+        ...
+
+
+def _serve_fake_api(connection: Connection) -> None:
+    """Child process: run the fake Bot API until the parent says stop (or goes)."""
+    api = BenchBotApi(TOKEN)
+    api.start()
+    connection.send(api.base_url)
+    with contextlib.suppress(EOFError):
+        connection.recv()
+    api.stop()
+
+
+class SeparateBotApi:
+    """The bench's fake Bot API in a process of its own, as Telegram's servers would be.
+
+    In this process its Python threads would share one GIL with the load generator's, and
+    every Bot API call the app makes would wait on the load generator as well as on the fake.
+    Menus are asked for over loopback (``benchMenu``), one kept-alive connection per thread.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._parent, child = context.Pipe()
+        self._process = context.Process(target=_serve_fake_api, args=(child,), daemon=True)
+        self._process.start()
+        self.base_url: str = self._parent.recv()
+        self._address = urllib.parse.urlsplit(self.base_url)
+        self._local = threading.local()
+
+    def menu(self, chat_id: int) -> dict[str, Any] | None:
+        """The last message with buttons the bot sent this chat, from the fake's process."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            address = self._address
+            connection = http.client.HTTPConnection(address.hostname or "", address.port)
+            self._local.connection = connection
+        body = json.dumps({"chat_id": chat_id}).encode()
+        headers = {"Content-Type": "application/json"}
+        path = f"{self._address.path}{TOKEN}/{MENU_METHOD}"
+        connection.request("POST", path, body, headers)
+        answer: dict[str, Any] | None = json.loads(connection.getresponse().read())["result"]
+        return answer
+
+    def stop(self) -> None:
+        """End the fake's process."""
+        self._parent.send("stop")
+        self._process.join(timeout=10)
+
+
 class Chatter:
     """Plays Telegram's part: posts real Update shapes with the secret, presses offered buttons.
 
@@ -114,7 +181,7 @@ class Chatter:
     message, so both servers get the same requests.
     """
 
-    def __init__(self, api: BenchBotApi, *, strict: bool = True) -> None:
+    def __init__(self, api: Menus, *, strict: bool = True) -> None:
         self.api = api
         self.strict = strict
         self.update_ids = itertools.count(800_000_000)
@@ -201,8 +268,7 @@ def main() -> None:
     """Run both loads against both servers and print the figures and ratios."""
     args = arguments(__doc__.splitlines()[0], "chats")
     app_url, schema = prepare_database(args.database)
-    api = BenchBotApi(TOKEN)
-    api.start()
+    api = SeparateBotApi()
     env = server_environment(
         app_url,
         {

@@ -161,7 +161,9 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 class CpuMeter:
-    """CPU used while a load runs: by the server, by this bench process, and the machine idle.
+    """CPU used while a load runs: by the server, by the load generator, and the machine idle.
+
+    The load generator is this process and its other child processes (the fake Bot API).
 
     Read from /proc, so only on Linux (elsewhere it prints nothing).
     """
@@ -192,13 +194,18 @@ class CpuMeter:
     def _read(self) -> tuple[float, float, float, float]:
         tick = os.sysconf("SC_CLK_TCK")
         try:
-            server = sum(_process_ticks(pid) for pid in _tree(self.server_pid)) / tick
+            servers = set(_tree(self.server_pid))
+            helpers = [
+                pid for pid in _tree(os.getpid()) if pid not in servers and pid != os.getpid()
+            ]
+            server = sum(_process_ticks(pid) for pid in servers) / tick
+            bench = time.process_time() + sum(_process_ticks(pid) for pid in helpers) / tick
             fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         except (OSError, ValueError, IndexError):
             return (0.0, 0.0, 0.0, 0.0)
         counted = [int(value) for value in fields[:8]]
         idle = (counted[3] + counted[4]) / tick
-        return server, time.process_time(), idle, sum(counted) / tick
+        return server, bench, idle, sum(counted) / tick
 
 
 def _process_ticks(pid: int) -> int:
