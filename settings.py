@@ -25,6 +25,8 @@ DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SPOOL_DIR = ROOT / "instance" / "spool"
 DEFAULT_TWILIO_VOICE = "Polly.Amy"
 DEFAULT_SPEECH_CONFIDENCE = 0.5
+DEFAULT_WEB_CONCURRENCY = 2 * (os.cpu_count() or 1)
+"""Two gunicorn workers per core: measured against one per core in docs/performance.md."""
 LONDON = ZoneInfo("Europe/London")
 ENVIRONMENTS = ("development", "production")
 # Development and tests only (L12): fixed, public keys so `make run` needs no set-up. Production
@@ -56,7 +58,7 @@ class Settings:
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API_BASE_URL
     fixed_now: datetime | None = None
     port: int = 5000
-    web_concurrency: int = 2
+    web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     log_level: str = "INFO"
     twilio_voice: str = DEFAULT_TWILIO_VOICE
     twilio_speech_confidence: float = DEFAULT_SPEECH_CONFIDENCE
@@ -155,7 +157,11 @@ class Settings:
             fixed_now=fixed_now,
             port=_parse_int("PORT", get("PORT"), default=5000, low=1, high=65535),
             web_concurrency=_parse_int(
-                "WEB_CONCURRENCY", get("WEB_CONCURRENCY"), default=2, low=1, high=64
+                "WEB_CONCURRENCY",
+                get("WEB_CONCURRENCY"),
+                default=DEFAULT_WEB_CONCURRENCY,
+                low=1,
+                high=64,
             ),
             log_level=_parse_log_level(get("LOG_LEVEL")),
             trusted_proxy_count=_parse_int(

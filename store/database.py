@@ -17,7 +17,7 @@ from store.crypto import DataKeys, configure
 
 _IDLE_SINCE = "carers_line_idle_since"
 
-POOL_SIZE = 5
+POOL_SIZE = 3
 """Connections kept per process: gunicorn.conf.py's threads per worker, plus one for the
 clock's jobs or readiness checks."""
 IDLE_PING_SECONDS = 2.0
