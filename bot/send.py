@@ -31,7 +31,6 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-import certifi
 import urllib3
 from telegram import Bot, BotCommand, Update
 from telegram.error import (
@@ -101,7 +100,8 @@ class BlockingRequest(BaseRequest):
     for the HTTP exchange and never waits on an event loop (see ``run_here``). Parameters go as
     one JSON body (multipart only when a file is sent). Thread-safe: the pool is shared by every
     thread of the process, and made again after a fork. A proxy set in the environment
-    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) is honoured.
+    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) is honoured, and certificates
+    are checked against the system's trust store (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` apply).
     """
 
     def __init__(
@@ -189,11 +189,7 @@ class BlockingRequest(BaseRequest):
             return pool
 
     def _new_pool(self, scheme: str, host: str) -> urllib3.PoolManager:
-        settings: dict[str, Any] = {
-            "maxsize": self._pool_size,
-            "block": True,
-            "ca_certs": certifi.where(),
-        }
+        settings: dict[str, Any] = {"maxsize": self._pool_size, "block": True}
         proxies = urllib.request.getproxies()
         proxy = proxies.get(scheme) or proxies.get("all")
         if proxy and not urllib.request.proxy_bypass(host):
